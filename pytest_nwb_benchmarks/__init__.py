@@ -1,0 +1,69 @@
+"""pytest-nwb-benchmarks: ASV-style benchmark suites under pytest, and the NWB streaming suite.
+
+Public names are imported lazily, so that ``import pytest_nwb_benchmarks`` stays cheap: the
+process that measures a ``peakmem_`` benchmark imports this package, and a heavy import here
+would be counted in every measurement.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> private module that defines it
+_PUBLIC_NAMES: dict[str, str] = {
+    "SkipNotImplemented": "._discovery",
+    "benchmarks_home": "._paths",
+    "cache_dir": "._paths",
+}
+
+
+def _register(module: str, *names: str) -> None:
+    for name in names:
+        _PUBLIC_NAMES[name] = module
+
+
+# One line per room of the house; each names what that module makes public.
+_register("._machine", "collect_machine_header")
+_register("._environment", "collect_environment_header")
+_register("._result_files", "write_result_file", "read_result_file")
+_register("._nwb_files", "ensure_nwb_file")
+_register("._streaming_server", "StreamingServer")
+_register(
+    "._readers",
+    *(
+        f"read_hdf5_{api}_{method}"
+        for api in ("h5py", "pynwb")
+        for method in (
+            "local",
+            "fsspec_https_no_cache",
+            "fsspec_https_with_cache",
+            "fsspec_s3_no_cache",
+            "fsspec_s3_with_cache",
+            "remfile_no_cache",
+            "remfile_with_cache",
+            "ros3",
+        )
+    ),
+)
+_register("._network", "network_activity_tracker", "NetworkTracker")
+_register("._reduce", "reduce_asv_results")
+_register("._upload", "upload_result_files")
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pytest_nwb_benchmarks' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC_NAMES))
+
+
+__all__ = sorted(_PUBLIC_NAMES)

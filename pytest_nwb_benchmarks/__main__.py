@@ -1,0 +1,48 @@
+"""Command line entry point: ``python -m pytest_nwb_benchmarks <command> ...``.
+
+Each command lives in its own module and exposes ``main(argv) -> int``; it is imported only
+when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# command -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "machine": ("._machine", "print this machine's header and its hash"),
+    "reduce": ("._reduce", "reduce asv results files into the project's result files"),
+    "upload": ("._upload", "upload result files to the results server"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to a command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        out = sys.stdout if argv and argv[0] in ("-h", "--help") else sys.stderr
+        if argv and argv[0] not in ("-h", "--help"):
+            print(f"unknown command {argv[0]!r}", file=out)
+        print("usage: python -m pytest_nwb_benchmarks <command> [options]\n\ncommands:", file=out)
+        for name, (_, help_text) in sorted(COMMANDS.items()):
+            print(f"  {name:<12} {help_text}", file=out)
+        return 0 if out is sys.stdout else 2
+    module_name, _ = COMMANDS[argv[0]]
+    module = importlib.import_module(module_name, __package__ or "pytest_nwb_benchmarks")
+    return int(module.main(argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

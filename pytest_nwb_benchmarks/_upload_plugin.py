@@ -1,0 +1,1 @@
+"""Uploading result files to the results server: the pytest side (``--nwb-upload``)."""
