@@ -1,0 +1,485 @@
+"""Finding ASV-style benchmarks in an imported module, with asv's rules.
+
+This module imports nothing heavy and nothing from pytest: the processes that measure
+benchmarks import it too.
+
+The rules follow asv 0.6 / asv_runner 0.3:
+
+- every public name of the module is inspected, imported names included;
+- module-level functions and methods of non-abstract classes whose names match a benchmark
+  type (``time_``, ``timeraw_``, ``peakmem_``, ``mem_``, ``track_`` or their CamelCase forms)
+  are benchmarks; the first matching type wins, in the order mem, peakmem, time, timeraw,
+  track;
+- an attribute is looked up on the function, then the class instance, then the module, and
+  the first one found wins; ``setup`` and ``teardown`` are gathered from all three,
+  case-insensitively;
+- ``params`` that is not a list of lists is one parameter; combinations are the cartesian
+  product with the last parameter varying fastest.
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import itertools
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+__all__ = [
+    "BENCHMARK_TYPES",
+    "Benchmark",
+    "BenchmarkDefinitionError",
+    "BenchmarkType",
+    "SkipNotImplemented",
+    "benchmark_type_for",
+    "discover_benchmarks",
+    "is_skip_not_implemented",
+    "params_key",
+    "repr_without_address",
+]
+
+
+class SkipNotImplemented(NotImplementedError):
+    """Raise inside a benchmark (or its ``setup``) to skip it, as asv's exception of that name."""
+
+
+def is_skip_not_implemented(error: BaseException) -> bool:
+    """Tell whether ``error`` is asv's or our ``SkipNotImplemented`` (both skip a benchmark body).
+
+    Parameters
+    ----------
+    error : BaseException
+        The exception raised by a benchmark body.
+
+    Returns
+    -------
+    bool
+        True for an instance of any ``NotImplementedError`` subclass named ``SkipNotImplemented``.
+    """
+    return isinstance(error, NotImplementedError) and any(
+        cls.__name__ == "SkipNotImplemented" for cls in type(error).__mro__
+    )
+
+
+class BenchmarkDefinitionError(ValueError):
+    """A benchmark whose attributes cannot be used (for example ``params``/``param_names`` disagree)."""
+
+
+@dataclass(frozen=True)
+class BenchmarkType:
+    """One kind of benchmark: how its name is recognised and what it measures.
+
+    Attributes
+    ----------
+    key : str
+        Short name: ``mem``, ``peakmem``, ``time``, ``timeraw`` or ``track``.
+    pattern : re.Pattern
+        Matches the function or method name.
+    asv_type : str
+        The ``type`` asv records (``memory``, ``peakmemory``, ``time``, ``track``).
+    default_unit : str
+        The unit asv records when the benchmark sets none.
+    """
+
+    key: str
+    pattern: re.Pattern[str]
+    asv_type: str
+    default_unit: str
+
+
+# asv registers its types alphabetically by module, and the first match wins.
+BENCHMARK_TYPES: tuple[BenchmarkType, ...] = (
+    BenchmarkType("mem", re.compile(r"^(Mem[A-Z_].+)|(mem_.+)$"), "memory", "bytes"),
+    BenchmarkType("peakmem", re.compile(r"^(PeakMem[A-Z_].+)|(peakmem_.+)$"), "peakmemory", "bytes"),
+    BenchmarkType("time", re.compile(r"^(Time[A-Z_].+)|(time_.+)$"), "time", "seconds"),
+    BenchmarkType("timeraw", re.compile(r"^(Timeraw[A-Z_].+)|(timeraw_.+)$"), "time", "seconds"),
+    BenchmarkType("track", re.compile(r"^(Track[A-Z_].+)|(track_.+)$"), "track", "unit"),
+)
+
+
+def benchmark_type_for(name: str) -> BenchmarkType | None:
+    """Return the benchmark type whose pattern matches ``name`` first, or None."""
+    for benchmark_type in BENCHMARK_TYPES:
+        if benchmark_type.pattern.match(name):
+            return benchmark_type
+    return None
+
+
+_ADDRESS = re.compile(r"^(<.*) at (0x[\da-fA-F]+)(>)$")
+
+
+def repr_without_address(value: Any) -> str:
+    """Return ``repr(value)`` with the memory address of a default repr removed.
+
+    Parameters
+    ----------
+    value : object
+        A parameter value.
+
+    Returns
+    -------
+    str
+        ``repr(value)``, except that ``<X object at 0x7f…>`` becomes ``<X object>`` when the
+        address really is the object's own (so that ids are the same in every process).
+    """
+    text = repr(value)
+    match = _ADDRESS.match(text)
+    if match:
+        default = _ADDRESS.match(object.__repr__(value))
+        if default and default[2] == match[2]:
+            return match[1] + match[3]
+    return text
+
+
+def _unique_reprs(values: Sequence[Any]) -> list[str]:
+    """Reprs of one parameter's values; a repr that occurs twice gets `` (0)``, `` (1)``, … as asv does."""
+    reprs = [repr_without_address(value) for value in values]
+    counts = collections.Counter(reprs)
+    seen: dict[str, int] = collections.defaultdict(int)
+    unique = []
+    for text in reprs:
+        if counts[text] > 1:
+            unique.append(f"{text} ({seen[text]})")
+            seen[text] += 1
+        else:
+            unique.append(text)
+    return unique
+
+
+def params_key(param_reprs: Sequence[str]) -> str:
+    """Return the key of one parameter combination in the reduced result files.
+
+    Parameters
+    ----------
+    param_reprs : sequence of str
+        asv's repr string of each parameter value, in ``param_names`` order.
+
+    Returns
+    -------
+    str
+        ``str()`` of the tuple of those strings: ``("'value'",)`` for one parameter, ``()`` for none.
+    """
+    return str(tuple(param_reprs))
+
+
+def _first_attr(sources: Sequence[Any], name: str, default: Any) -> Any:
+    for source in sources:
+        value = getattr(source, name, None)
+        if value is not None:
+            return value
+    return default
+
+
+def _all_attrs_ignoring_case(sources: Sequence[Any], name: str) -> list[Any]:
+    found = []
+    for source in sources:
+        matches = [getattr(source, key) for key in dir(source) if key.lower() == name]
+        if len(matches) > 1:
+            owner = getattr(source, "__name__", type(source).__name__)
+            raise BenchmarkDefinitionError(f"{owner} defines more than one {name!r} (names differing only in case)")
+        found.extend(match for match in matches if match is not None)
+    return found
+
+
+def _normalise_params(raw_params: Any, raw_names: Any, name: str) -> tuple[list[list[Any]], list[str]]:
+    try:
+        params = list(raw_params)
+    except TypeError:
+        raise BenchmarkDefinitionError(f"{name}: params must be a list, not {type(raw_params).__name__}") from None
+    if params and not isinstance(params[0], (list, tuple)):
+        params = [params]  # a flat list is the values of a single parameter
+    else:
+        params = [list(values) for values in params]
+    if isinstance(raw_names, str):
+        raise BenchmarkDefinitionError(f"{name}: param_names must be a list of strings, not a string")
+    names = [str(item) for item in raw_names]
+    if names and len(names) != len(params):
+        raise BenchmarkDefinitionError(
+            f"{name}: params has {len(params)} parameter(s) but param_names has {len(names)} name(s) {names!r}"
+        )
+    names += [f"param{index + 1}" for index in range(len(names), len(params))]
+    for values, param_name in zip(params, names):
+        if not values:
+            raise BenchmarkDefinitionError(f"{name}: parameter {param_name!r} has no values")
+    return params, names
+
+
+def _setup_cache_key(func: Callable[..., Any] | None, root_package: str | None) -> str | None:
+    if func is None:
+        return None
+    module = inspect.getmodule(func)
+    module_name = module.__name__ if module else ""
+    if root_package and module_name.startswith(root_package + "."):
+        module_name = module_name[len(root_package) + 1 :]
+    try:
+        line = inspect.getsourcelines(func)[1]
+    except (OSError, TypeError):
+        line = 0
+    return f"{module_name}:{line}"
+
+
+@dataclass
+class Benchmark:
+    """One ASV-style benchmark: a function, or a method of a class, and its resolved attributes.
+
+    Instances are made in every process that needs them (the pytest process for collection,
+    the measuring process for running) from the module, class and method names.
+
+    Attributes
+    ----------
+    name : str
+        asv's benchmark id: ``module.Class.method`` or ``module.function``, dotted from the root.
+    benchmark_type : BenchmarkType
+        What it measures.
+    module : types.ModuleType
+        The imported module.
+    class_name : str or None
+        The class holding the method; None for a module-level function.
+    func_name : str
+        The method or function name.
+    func : callable
+        The benchmark, bound to a fresh instance for a method.
+    instance : object or None
+        That instance.
+    params : list of list
+        The values of each parameter.
+    param_names : list of str
+        One name per parameter.
+    param_reprs : list of list of str
+        asv's repr of each value, made unique within each parameter.
+    """
+
+    name: str
+    benchmark_type: BenchmarkType
+    module: ModuleType
+    class_name: str | None
+    func_name: str
+    func: Callable[..., Any]
+    instance: Any
+    root_package: str | None
+    params: list[list[Any]] = field(default_factory=list)
+    param_names: list[str] = field(default_factory=list)
+    param_reprs: list[list[str]] = field(default_factory=list)
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        module: ModuleType,
+        class_name: str | None,
+        func_name: str,
+        name: str,
+        root_package: str | None,
+        overrides: dict[str, Any] | None = None,
+    ) -> Benchmark:
+        """Build the benchmark from names (instantiating the class, as asv does, once per benchmark).
+
+        Parameters
+        ----------
+        module : types.ModuleType
+            The imported module.
+        class_name : str or None
+            The class, or None for a module-level function.
+        func_name : str
+            The function or method name.
+        name : str
+            The benchmark id.
+        root_package : str or None
+            The benchmark root package, stripped from setup_cache keys.
+        overrides : dict, optional
+            Attributes that win over the function, class and module ones (for example the
+            ``number`` an earlier round calibrated, or the one-sample debug mode).
+
+        Returns
+        -------
+        Benchmark
+            The benchmark, with ``params`` validated.
+        """
+        benchmark_type = benchmark_type_for(func_name)
+        if benchmark_type is None:
+            raise BenchmarkDefinitionError(f"{name}: {func_name!r} is not a benchmark name")
+        if class_name is None:
+            instance = None
+            func = getattr(module, func_name)
+        else:
+            instance = getattr(module, class_name)()
+            func = getattr(instance, func_name)
+        benchmark = cls(
+            name=name,
+            benchmark_type=benchmark_type,
+            module=module,
+            class_name=class_name,
+            func_name=func_name,
+            func=func,
+            instance=instance,
+            root_package=root_package,
+            overrides=dict(overrides or {}),
+        )
+        raw_params = benchmark.attr("params", [])
+        raw_names = benchmark.attr("param_names", [])
+        benchmark.params, benchmark.param_names = _normalise_params(raw_params, raw_names, name)
+        benchmark.param_reprs = [_unique_reprs(values) for values in benchmark.params]
+        return benchmark
+
+    # -- attributes ---------------------------------------------------------------------------
+
+    @property
+    def sources(self) -> list[Any]:
+        """Where attributes are looked up, first match winning: overrides, function, instance, module."""
+        sources: list[Any] = [self.func]
+        if self.instance is not None:
+            sources.append(self.instance)
+        sources.append(self.module)
+        return sources
+
+    def attr(self, attr_name: str, default: Any = None) -> Any:
+        """Return the first non-None attribute of that name (overrides first), or ``default``."""
+        if self.overrides.get(attr_name) is not None:
+            return self.overrides[attr_name]
+        return _first_attr(self.sources, attr_name, default)
+
+    @property
+    def setups(self) -> list[Callable[..., Any]]:
+        """Setup hooks, module first, then class, then function attribute."""
+        return _all_attrs_ignoring_case(self.sources, "setup")[::-1]
+
+    @property
+    def teardowns(self) -> list[Callable[..., Any]]:
+        """Teardown hooks, function attribute first, then class, then module."""
+        return _all_attrs_ignoring_case(self.sources, "teardown")
+
+    @property
+    def setup_cache(self) -> Callable[..., Any] | None:
+        """The ``setup_cache`` function, if any."""
+        return _first_attr(self.sources, "setup_cache", None)
+
+    @property
+    def setup_cache_key(self) -> str | None:
+        """asv's key of the setup_cache: ``module:line``; benchmarks sharing it share one cache."""
+        return _setup_cache_key(self.setup_cache, self.root_package)
+
+    @property
+    def timeout(self) -> float:
+        """Wall-clock limit of one measuring process, in seconds (asv's default is 60)."""
+        return float(self.attr("timeout", 60.0))
+
+    @property
+    def setup_cache_timeout(self) -> float:
+        """Limit for running setup_cache: its own ``timeout`` attribute, else the benchmark's."""
+        own = getattr(self.setup_cache, "timeout", None)
+        return float(own) if own is not None else self.timeout
+
+    @property
+    def rounds(self) -> int:
+        """Number of measuring processes per parameter combination (time benchmarks only)."""
+        if self.benchmark_type.key not in ("time", "timeraw"):
+            return 1
+        return int(self.attr("rounds", int(self.attr("processes", 2))))
+
+    @property
+    def unit(self) -> str:
+        """The unit of the samples."""
+        if self.benchmark_type.key == "track":
+            return str(self.attr("unit", "unit"))
+        return self.benchmark_type.default_unit
+
+    @property
+    def pretty_name(self) -> str | None:
+        """asv reads ``pretty_name`` from the function object only."""
+        return getattr(self.func, "pretty_name", None)
+
+    @property
+    def skip_params(self) -> list[tuple[Any, ...]]:
+        """Raw value tuples of the combinations to skip."""
+        return [tuple(entry) for entry in self.attr("skip_params", [])]
+
+    # -- combinations -------------------------------------------------------------------------
+
+    def combinations(self) -> list[tuple[Any, ...]]:
+        """Every combination of parameter values, the last parameter varying fastest."""
+        return list(itertools.product(*self.params))
+
+    def combination_reprs(self) -> list[tuple[str, ...]]:
+        """asv's repr strings of every combination, in the same order as :meth:`combinations`."""
+        return list(itertools.product(*self.param_reprs))
+
+    def params_key(self, index: int) -> str:
+        """The reduced result file's key for combination ``index``."""
+        if not self.params:
+            return params_key(())
+        return params_key(self.combination_reprs()[index])
+
+
+def _is_benchmark_class(obj: Any) -> bool:
+    return inspect.isclass(obj) and not inspect.isabstract(obj)
+
+
+def iter_benchmark_names(module: ModuleType) -> Iterator[tuple[str | None, str, int]]:
+    """Yield ``(class name or None, function name, source line)`` for every benchmark in ``module``.
+
+    Parameters
+    ----------
+    module : types.ModuleType
+        An imported module.
+
+    Yields
+    ------
+    tuple
+        Class name (None for module-level functions), function name, first source line (0 if unknown).
+    """
+    for attr_name, value in sorted(vars(module).items()):
+        if attr_name.startswith("_"):
+            continue
+        if _is_benchmark_class(value):
+            for member_name, member in inspect.getmembers(value):
+                if callable(member) and benchmark_type_for(member_name) is not None:
+                    yield attr_name, member_name, _line_of(member)
+        elif inspect.isfunction(value) and benchmark_type_for(attr_name) is not None:
+            if getattr(value, "skip_benchmark", False):
+                continue
+            yield None, attr_name, _line_of(value)
+
+
+def _line_of(obj: Any) -> int:
+    try:
+        return inspect.getsourcelines(inspect.unwrap(obj))[1]
+    except (OSError, TypeError):
+        return 0
+
+
+def discover_benchmarks(
+    module: ModuleType, id_prefix: str, root_package: str | None
+) -> Iterator[Benchmark | BenchmarkDefinitionError]:
+    """Yield the benchmarks of ``module``, or the definition error of each one that is broken.
+
+    Parameters
+    ----------
+    module : types.ModuleType
+        The imported module.
+    id_prefix : str
+        The module's dotted path from the benchmark root (``sub.module``).
+    root_package : str or None
+        The root package name, if the benchmarks live in a package.
+
+    Yields
+    ------
+    Benchmark or BenchmarkDefinitionError
+        One per benchmark found; a broken one yields its error so that the others still run.
+    """
+    for class_name, func_name, _ in iter_benchmark_names(module):
+        parts = [id_prefix, class_name, func_name] if class_name else [id_prefix, func_name]
+        name = ".".join(part for part in parts if part)
+        try:
+            benchmark = Benchmark.load(module, class_name, func_name, name, root_package)
+        except BenchmarkDefinitionError as error:
+            yield error
+            continue
+        except Exception as error:  # noqa: BLE001 - a class that cannot be instantiated
+            yield BenchmarkDefinitionError(f"{name}: cannot instantiate {class_name}: {error!r}")
+            continue
+        if getattr(benchmark.func, "skip_benchmark", False):
+            continue
+        yield benchmark

@@ -1,0 +1,229 @@
+"""The native runner: each round of each benchmark item in a measuring process of its own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._discovery import Benchmark
+from ._measure import SETUP_SEMANTICS, RoundResult, measure_round
+from ._outcome import Outcome
+from ._worker import Request, default_launch_method, launch
+
+if TYPE_CHECKING:
+    from ._items import BenchmarkItem
+
+__all__ = ["DEBUG_OVERRIDES", "NativeRunner"]
+
+# asv's --quick: one call, one sample, no warm-up, one round.
+DEBUG_OVERRIDES: dict[str, Any] = {"number": 1, "repeat": 1, "warmup_time": 0.0, "rounds": 1}
+
+
+@dataclass
+class _CacheState:
+    folder: str
+    error: RoundResult | None
+
+
+def _import_root(benchmark: Benchmark) -> str | None:
+    """The folder from which ``benchmark.module`` was imported under its dotted name."""
+    file = getattr(benchmark.module, "__file__", None)
+    if not file:
+        return None
+    folder = Path(file).resolve().parent
+    for _ in range(benchmark.module.__name__.count(".")):
+        folder = folder.parent
+    return str(folder)
+
+
+class NativeRunner:
+    """Runs benchmark items in measuring processes (or in-process in debug mode).
+
+    Parameters
+    ----------
+    setup_semantics : {"call", "sample"}
+        asv_runner 0.3's cadence (setup before every timed call) or 0.2's (once per sample).
+    launch_method : {"fork", "spawn"}, optional
+        How measuring processes start; ``peakmem_`` benchmarks always use ``spawn``.
+    debug : bool
+        Run in the pytest process with one sample and let exceptions propagate.
+    """
+
+    name = "native"
+
+    def __init__(self, setup_semantics: str = "call", launch_method: str | None = None, debug: bool = False) -> None:
+        if setup_semantics not in SETUP_SEMANTICS:
+            raise ValueError(f"setup semantics must be one of {sorted(SETUP_SEMANTICS)}, not {setup_semantics!r}")
+        self.setup_semantics = setup_semantics
+        self.launch_method = launch_method or default_launch_method()
+        self.debug = debug
+        self._caches: dict[str, _CacheState] = {}
+
+    def describe(self) -> dict[str, Any]:
+        """How samples were produced, for the result file."""
+        return {
+            "name": self.name,
+            "launch_method": self.launch_method,
+            "setup_semantics": self.setup_semantics,
+            "setup_semantics_description": SETUP_SEMANTICS[self.setup_semantics],
+            "debug": self.debug,
+        }
+
+    # -- setup_cache ------------------------------------------------------------------------
+
+    def _cache_for(self, item: BenchmarkItem, users: Iterable[BenchmarkItem]) -> _CacheState:
+        benchmark = item.benchmark
+        key = benchmark.setup_cache_key
+        assert key is not None
+        state = self._caches.get(key)
+        if state is not None:
+            return state
+        folder = tempfile.mkdtemp(prefix="nwb-bench-setup-cache-")
+        own_timeout = getattr(benchmark.setup_cache, "timeout", None)
+        timeout = (
+            float(own_timeout)
+            if own_timeout is not None
+            else max([user.benchmark.timeout for user in users if user.benchmark.setup_cache_key == key] or [60.0])
+        )
+        if self.debug:
+            previous = os.getcwd()
+            os.chdir(folder)
+            try:
+                import pickle
+
+                with open("cache.pickle", "wb") as stream:
+                    pickle.dump(benchmark.setup_cache(), stream)
+            finally:
+                os.chdir(previous)
+            error = None
+        else:
+            response = launch(self._request(item, "setup_cache", folder, has_cache=False), timeout, self.launch_method)
+            error = None if response.result.status == "ok" else response.result
+        state = self._caches[key] = _CacheState(folder, error)
+        return state
+
+    def close(self) -> None:
+        """Delete the setup_cache folders."""
+        for state in self._caches.values():
+            shutil.rmtree(state.folder, ignore_errors=True)
+        self._caches.clear()
+
+    # -- running ----------------------------------------------------------------------------
+
+    def _request(
+        self,
+        item: BenchmarkItem,
+        action: str,
+        work_dir: str | None,
+        has_cache: bool,
+        overrides: dict[str, Any] | None = None,
+    ) -> Request:
+        benchmark = item.benchmark
+        return Request(
+            action=action,
+            module_name=benchmark.module.__name__,
+            class_name=benchmark.class_name,
+            func_name=benchmark.func_name,
+            benchmark_name=benchmark.name,
+            root_package=benchmark.root_package,
+            combination_index=item.combination_index,
+            overrides=dict(overrides or {}),
+            setup_semantics=self.setup_semantics,
+            work_dir=work_dir,
+            has_cache=has_cache,
+            import_root=_import_root(benchmark),
+        )
+
+    def run(self, item: BenchmarkItem) -> Outcome:
+        """Run every round of one item and pool its samples.
+
+        Parameters
+        ----------
+        item : BenchmarkItem
+            The pytest item of one parameter combination.
+
+        Returns
+        -------
+        Outcome
+            Passed with the pooled samples, skipped with asv's reason, or failed with the traceback.
+        """
+        benchmark = item.benchmark
+        work_dir = None
+        has_cache = benchmark.setup_cache_key is not None
+        if has_cache:
+            state = self._cache_for(item, item.session.items)
+            if state.error is not None:
+                return Outcome(
+                    "failed",
+                    message=f"setup_cache failed: {state.error.message}",
+                    details=state.error.details,
+                )
+            work_dir = state.folder
+        if self.debug:
+            return self._run_in_process(item, work_dir, has_cache)
+
+        overrides: dict[str, Any] = {}
+        samples: list[float] = []
+        outcome = Outcome("passed")
+        # peakmem reads the whole process's peak: measure it in a fresh interpreter, as asv does
+        method = "spawn" if benchmark.benchmark_type.key == "peakmem" else self.launch_method
+        for _ in range(benchmark.rounds):
+            request = self._request(item, "measure", work_dir, has_cache, overrides)
+            response = launch(request, benchmark.timeout, method)
+            result = response.result
+            outcome.rounds += 1
+            outcome.duration += response.duration
+            outcome.notes.extend(note for note in result.notes if note not in outcome.notes)
+            if result.status != "ok":
+                status = "skipped" if result.status == "skipped" else "failed"
+                return Outcome(status, None, None, result.message, result.details, outcome.rounds, outcome.duration)
+            if isinstance(result.samples, dict):
+                outcome.samples = result.samples
+                return outcome
+            samples.extend(result.samples or [])
+            outcome.number = result.number
+            if result.number is not None:
+                # later rounds reuse the number the first one calibrated, as asv does
+                overrides["number"] = result.number
+        outcome.samples = samples
+        return outcome
+
+    def _run_in_process(self, item: BenchmarkItem, work_dir: str | None, has_cache: bool) -> Outcome:
+        benchmark = Benchmark.load(
+            item.benchmark.module,
+            item.benchmark.class_name,
+            item.benchmark.func_name,
+            item.benchmark.name,
+            item.benchmark.root_package,
+            DEBUG_OVERRIDES,
+        )
+        cache = None
+        previous = os.getcwd()
+        folder = work_dir or tempfile.mkdtemp(prefix="nwb-bench-debug-")
+        os.chdir(folder)
+        try:
+            if has_cache:
+                import pickle
+
+                with open("cache.pickle", "rb") as stream:
+                    cache = pickle.load(stream)
+            combination = benchmark.combinations()[item.combination_index] if benchmark.params else ()
+            result = measure_round(
+                benchmark,
+                combination,
+                cache,
+                has_cache=has_cache,
+                setup_semantics=self.setup_semantics,
+                raise_errors=True,
+            )
+        finally:
+            os.chdir(previous)
+            if work_dir is None:
+                shutil.rmtree(folder, ignore_errors=True)
+        status = {"ok": "passed", "skipped": "skipped"}.get(result.status, "failed")
+        return Outcome(status, result.samples, result.number, result.message, result.details, 1, 0.0, result.notes)
