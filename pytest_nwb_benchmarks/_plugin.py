@@ -198,21 +198,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     try:
         runner.close()
     finally:
-        written = config.stash[_WRITTEN]
-        recorder = config.stash[_RECORDER]
-        if config.getoption("nwb_debug"):
-            written.messages.append("debug mode: no result file written")
-            return
-        extra: dict[str, Any] = {"runner": runner.describe()}
-        for metadata in config.hook.pytest_nwb_result_metadata(config=config):
-            extra.update(metadata or {})
-        try:
-            recorder.write(results_dir(config), _commit_hash(config, written), extra, written)
-        except Exception as error:  # keep the run's verdict; say clearly that nothing was saved
-            written.messages.append(f"could not write the result files: {type(error).__name__}: {error}")
-            raise
-        if written.paths:
-            config.hook.pytest_nwb_results_written(config=config, paths=list(written.paths))
+        # even after Ctrl-C: the benchmarks that finished are kept
+        _write_results(config, runner)
+
+
+def _write_results(config: pytest.Config, runner: Any) -> None:
+    written = config.stash[_WRITTEN]
+    if config.getoption("nwb_debug"):
+        written.messages.append("debug mode: no result file written")
+        return
+    extra: dict[str, Any] = {"runner": runner.describe()}
+    for metadata in config.hook.pytest_nwb_result_metadata(config=config):
+        extra.update(metadata or {})
+    try:
+        config.stash[_RECORDER].write(results_dir(config), _commit_hash(config, written), extra, written)
+    except Exception as error:  # say clearly that nothing was saved, then let pytest report it
+        written.messages.append(f"could not write the result files: {type(error).__name__}: {error}")
+        raise
+    if written.paths:
+        config.hook.pytest_nwb_results_written(config=config, paths=list(written.paths))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
