@@ -50,7 +50,7 @@ _register(
 )
 _register("._network", "network_activity_tracker", "NetworkTracker")
 _register("._reduce", "reduce_asv_results")
-_register("._upload", "upload_result_files")
+_register("._upload", "upload_result_files", "UploadOutcome", "UploadTracker", "UploadTrackerError")
 
 
 def __getattr__(name: str) -> Any:
