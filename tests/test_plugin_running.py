@@ -386,3 +386,51 @@ def test_the_tests_folder_is_untouched_without_the_option(pytester: pytest.Pytes
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert not Path(pytester.path / "results").exists()
+
+
+def test_timeraw_times_code_in_a_fresh_interpreter(pytester: pytest.Pytester) -> None:
+    make_suite(
+        pytester,
+        """
+        class Raw:
+            repeat = 2
+            rounds = 1
+            warmup_time = 0.0
+
+            def timeraw_import_json(self):
+                return "import json"
+
+            def timeraw_with_setup(self):
+                return "x.sort()", "x = list(range(1000))"
+        """,
+    )
+    run(pytester).assert_outcomes(passed=2)
+    results = result_file(pytester)["results"]
+    for name in ("bench_suite.Raw.timeraw_import_json", "bench_suite.Raw.timeraw_with_setup"):
+        samples = results[name]["()"]
+        assert len(samples) == 2 and all(0 < sample < 1 for sample in samples)
+
+
+def test_spawned_measuring_processes_give_the_same_results(pytester: pytest.Pytester) -> None:
+    make_suite(
+        pytester,
+        """
+        import os
+
+        class Spawned:
+            params = ["x", "y"]
+
+            def setup_cache(self):
+                return {"x": 1, "y": 2}
+
+            def track_value(self, cache, key):
+                return cache[key]
+
+            def track_cwd_is_the_cache_folder(self, cache, key):
+                return int(os.path.exists("cache.pickle"))
+        """,
+    )
+    run(pytester, "--nwb-launch-method", "spawn").assert_outcomes(passed=4)
+    results = result_file(pytester)["results"]
+    assert results["bench_suite.Spawned.track_value"] == {"(\"'x'\",)": [1], "(\"'y'\",)": [2]}
+    assert results["bench_suite.Spawned.track_cwd_is_the_cache_folder"]["(\"'x'\",)"] == [1]
