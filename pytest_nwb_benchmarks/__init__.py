@@ -29,8 +29,8 @@ def _register(module: str, *names: str) -> None:
 _register("._machine", "collect_machine_header")
 _register("._environment", "collect_environment_header")
 _register("._result_files", "write_result_file", "read_result_file")
-_register("._nwb_files", "ensure_nwb_file")
-_register("._streaming_server", "StreamingServer")
+_register("._nwb_files", "ensure_nwb_file", "ensure_all_nwb_files", "nwb_file_spec", "slices_for", "NWBFileSpec")
+_register("._streaming_server", "StreamingServer", "ServerInfo", "StreamingServerUnavailable", "current_server")
 _register(
     "._readers",
     *(
@@ -49,7 +49,7 @@ _register(
     ),
 )
 _register("._network", "network_activity_tracker", "NetworkTracker")
-_register("._reduce", "reduce_asv_results")
+_register("._reduce", "reduce_asv_results", "reduce_asv_results_file", "ReducedResults", "AsvResultsError")
 _register("._upload", "upload_result_files", "UploadOutcome", "UploadTracker", "UploadTrackerError")
 
 
