@@ -177,12 +177,32 @@ def _finite_samples(benchmark: str, key: str, samples: Any) -> tuple[Any, int]:
         kept = [value for value in samples if math.isfinite(value)]
         return kept, len(samples) - len(kept)
     if isinstance(samples, dict):
+        kept_dict: dict[str, Any] = {}
+        dropped = 0
         for name, value in samples.items():
-            if not isinstance(name, str) or not _is_number(value):
-                raise TypeError(f"{where}: expected {{name: number}}, got {name!r}: {value!r}")
-        kept_dict = {name: value for name, value in samples.items() if math.isfinite(value)}
-        return kept_dict, len(samples) - len(kept_dict)
-    raise TypeError(f"{where}: samples must be a list of numbers or a dict of numbers, got {type(samples).__name__}")
+            if not isinstance(name, str) or not _is_named_sample_value(value):
+                raise TypeError(f"{where}: expected {{name: statistic}}, got {name!r}: {value!r}")
+            if isinstance(value, list):
+                finite = [item for item in value if math.isfinite(item)]
+                dropped += len(value) - len(finite)
+                kept_dict[name] = finite
+            elif _is_number(value) and not math.isfinite(value):
+                dropped += 1
+            else:
+                kept_dict[name] = value
+        return kept_dict, dropped
+    raise TypeError(f"{where}: samples must be a list of numbers or a dict of statistics, got {type(samples).__name__}")
+
+
+def _is_named_sample_value(value: Any) -> bool:
+    """What one statistic of a dict sample may be: a number, a string, true/false/null, or a list of numbers.
+
+    Network-tracking benchmarks report, for example, ``{"requests": 4, "method": "library",
+    "request_latencies_seconds": [0.01, 0.02]}``.
+    """
+    if isinstance(value, list):
+        return all(_is_number(item) for item in value)
+    return value is None or isinstance(value, (str, bool)) or _is_number(value)
 
 
 def _clean_results(results: dict) -> dict[str, dict[str, Any]]:
@@ -312,8 +332,10 @@ def _check_results(path: Path, results: object) -> dict[str, dict[str, Any]]:
                 if not all(_is_number(value) for value in samples):
                     raise InvalidResultFile(f"{where}: samples must all be numbers")
             elif isinstance(samples, dict):
-                if not all(_is_number(value) for value in samples.values()):
-                    raise InvalidResultFile(f"{where}: named samples must all be numbers")
+                if not all(_is_named_sample_value(value) for value in samples.values()):
+                    raise InvalidResultFile(
+                        f"{where}: named samples must be numbers, strings, true/false/null or lists of numbers"
+                    )
             else:
                 raise InvalidResultFile(f"{where}: expected a list or an object, got {type(samples).__name__}")
     return results

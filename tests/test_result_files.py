@@ -154,7 +154,7 @@ def test_finite_results_give_no_warning(tmp_path: Path) -> None:
         ({"results": {"b": {"()": "1.0"}}}, "list of numbers or a dict"),
         ({"results": {"b": {"()": [1.0, "2"]}}}, "must be numbers"),
         ({"results": {"b": {"()": [True]}}}, "must be numbers"),
-        ({"results": {"b": {"()": {"x": None}}}}, "expected {name: number}"),
+        ({"results": {"b": {"()": {"x": {"nested": 1}}}}}, "expected {name: statistic}"),
         ({"results": {"b": {1: [1.0]}}}, "non-string parameter key"),
         ({"timestamp": "2024_02_21_12_33_50"}, "invalid timestamp"),
         ({"timestamp": "yesterday"}, "invalid timestamp"),
@@ -267,7 +267,7 @@ def valid_content() -> dict:
         (json.dumps({**valid_content(), "results": {"a": [1]}}), "must be an object of parameter keys"),
         (json.dumps({**valid_content(), "results": {"a": {"()": 1.0}}}), "expected a list or an object"),
         (json.dumps({**valid_content(), "results": {"a": {"()": [1, "x"]}}}), "samples must all be numbers"),
-        (json.dumps({**valid_content(), "results": {"a": {"()": {"b": None}}}}), "named samples must all be numbers"),
+        (json.dumps({**valid_content(), "results": {"a": {"()": {"b": {"c": 1}}}}}), "named samples must be numbers"),
         ('{"version": 2, "results": {"a": {"()": [NaN]}}}', "not valid JSON"),
     ],
 )
@@ -304,3 +304,20 @@ def test_iter_result_files_is_sorted_and_skips_other_files(tmp_path: Path) -> No
     (tmp_path / ".tmp-abc.json.part").write_text("{")
     (tmp_path / "result_timestamp-2024-02-01-00-00-00_machine-x_environment-y.json").mkdir()
     assert list(iter_result_files(tmp_path)) == [early, late]
+
+
+def test_network_statistics_dicts_round_trip(tmp_path: Path) -> None:
+    statistics = {
+        "method": "library",
+        "requests": 4,
+        "bytes_downloaded": 1024,
+        "request_latencies_seconds": [0.01, 0.02],
+    }
+    path = write_result_file(
+        tmp_path,
+        results={"network_tracking.X.track_network_activity_during_read": {"()": statistics}},
+        commit_hash="c" * 40,
+        machine_hash="m" * 40,
+        environment_hash="e" * 40,
+    )
+    assert read_result_file(path).results["network_tracking.X.track_network_activity_during_read"]["()"] == statistics
