@@ -1,0 +1,222 @@
+"""The JSON API: uploads, the database rebuild and read endpoints for scripts and the browser."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import math
+from typing import Any
+
+import pandas as pd
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from pytest_nwb_benchmarks._file_names import ACCEPTED_PATTERNS, InvalidFileName, parse_file_name
+from server._schemas import SchemaError, validate_content
+from server._service import ResultsService
+from server._stores import Conflict, StoreError
+
+api = Blueprint("api", __name__)
+
+
+def service() -> ResultsService:
+    """The service of the running app."""
+    return current_app.extensions["nwb_benchmarks"]
+
+
+def error_response(status: int, error: str, detail: Any = None) -> tuple[Response, int]:
+    """Every error of the API has the same shape: ``{"error": ..., "detail": ...}``."""
+    return jsonify({"error": error, "detail": detail}), status
+
+
+def _check_token() -> tuple[Response, int] | None:
+    token = service().config.upload_token
+    if token is None:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        return error_response(
+            401, "missing upload token", "this server needs the header 'Authorization: Bearer <token>' for uploads"
+        )
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        return error_response(401, "wrong upload token", "the bearer token does not match the server's upload token")
+    return None
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: timestamps in ISO 8601, missing values as null."""
+    rows = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for key, value in row.items():
+            if isinstance(value, pd.Timestamp):
+                value = value.isoformat()
+            elif isinstance(value, float) and math.isnan(value):
+                value = None
+            elif value is pd.NaT or value is None:
+                value = None
+            clean[key] = value
+        rows.append(clean)
+    return rows
+
+
+@api.post("/data/contribute")
+def contribute() -> tuple[Response, int]:
+    """Store one result, machine or environment file."""
+    refused = _check_token()
+    if refused is not None:
+        return refused
+    name = request.args.get("filename", "")
+    if not name:
+        return error_response(
+            400, "missing filename", {"message": "give ?filename=<name>", "accepted": list(ACCEPTED_PATTERNS)}
+        )
+    try:
+        parsed = parse_file_name(name)
+    except InvalidFileName as error:
+        return error_response(400, "invalid filename", {"message": str(error), "accepted": list(ACCEPTED_PATTERNS)})
+    # Reading the body here makes werkzeug enforce the size limit (413) before any parsing.
+    raw = request.get_data(cache=False)
+    try:
+        body = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except UnicodeDecodeError as error:
+        return error_response(400, "malformed JSON", f"the body is not UTF-8: {error}")
+    except ValueError as error:
+        return error_response(400, "malformed JSON", str(error))
+    if not isinstance(body, dict) or "json_content" not in body:
+        return error_response(400, "malformed body", 'expected a JSON object {"json_content": {...}}')
+    content = body["json_content"]
+    try:
+        validate_content(parsed.kind, content)
+    except SchemaError as error:
+        return error_response(
+            400,
+            f"{parsed.kind} file does not match its schema",
+            {"path": error.json_path, "message": error.problem},
+        )
+    mismatch = _name_content_mismatch(parsed, content)
+    if mismatch:
+        return error_response(400, "file name and content disagree", mismatch)
+    try:
+        outcome = service().contribute(name, content)
+    except Conflict as error:
+        return error_response(409, "already stored with different content", str(error))
+    except StoreError as error:
+        current_app.logger.error("storing %s failed: %s", name, error)
+        return error_response(500, "the results store failed", str(error))
+    current_app.logger.info("%s: %s (%s)", name, outcome.status, outcome.message)
+    payload = {
+        "status": outcome.status,
+        "filename": name,
+        "path": outcome.path,
+        "commit": outcome.commit,
+        "pushed": outcome.pushed,
+        "message": outcome.message,
+        "debug": service().config.debug,
+    }
+    # "validated" (debug mode) is a 201 too: the client did everything right.
+    return jsonify(payload), 200 if outcome.status == "unchanged" else 201
+
+
+def _refuse_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not valid JSON")
+
+
+def _name_content_mismatch(parsed: Any, content: dict) -> dict[str, str] | None:
+    """A result file must carry the machine and environment ids that its name announces."""
+    if parsed.kind != "result":
+        return None
+    for key, expected in (("machine_hash", parsed.machine_id), ("environment_hash", parsed.environment_id)):
+        if expected is not None and content.get(key) != expected:
+            return {"path": f"$.{key}", "message": f"the name says {expected!r}, the content says {content.get(key)!r}"}
+    return None
+
+
+@api.post("/data/update-database")
+def update_database() -> tuple[Response, int]:
+    """Rebuild the database store's Parquet tables from every stored result."""
+    refused = _check_token()
+    if refused is not None:
+        return refused
+    try:
+        outcome = service().update_database()
+    except StoreError as error:
+        return error_response(500, "the database store failed", str(error))
+    write = outcome.write
+    return jsonify(
+        {
+            "status": write.status,
+            "commit": write.commit,
+            "pushed": write.pushed,
+            "message": write.message,
+            "results_commit": outcome.results_commit,
+            "counts": outcome.counts,
+        }
+    ), 200
+
+
+@api.get("/data/machines")
+def machines() -> Response:
+    """Every machine header, summarized."""
+    return jsonify(_records(service().tables().machines))
+
+
+@api.get("/data/environments")
+def environments() -> Response:
+    """Every environment header, summarized (packages as a JSON object text)."""
+    return jsonify(_records(service().tables().environments))
+
+
+@api.get("/data/runs")
+def runs() -> Response:
+    """Every stored run (result file), oldest first."""
+    return jsonify(_records(service().tables().runs))
+
+
+@api.get("/data/benchmarks")
+def benchmarks() -> Response:
+    """Every benchmark with its number of samples, runs and machines."""
+    samples = service().tables().samples
+    if samples.empty:
+        return jsonify([])
+    grouped = samples.groupby("benchmark").agg(
+        samples=("value", "size"), runs=("run", "nunique"), machines=("machine", "nunique"), unit=("unit", "first")
+    )
+    return jsonify(_records(grouped.reset_index()))
+
+
+@api.get("/data/benchmarks/<path:benchmark>/samples")
+def benchmark_samples(benchmark: str) -> tuple[Response, int] | Response:
+    """The samples of one benchmark; filter with ``?machine=``, ``?params=`` or ``?variable=``."""
+    samples = service().tables().samples
+    selected = samples[samples["benchmark"] == benchmark]
+    if selected.empty:
+        return error_response(404, "unknown benchmark", f"no samples for {benchmark!r}; see /data/benchmarks")
+    for column in ("machine", "params", "variable", "run"):
+        wanted = request.args.get(column)
+        if wanted is not None:
+            selected = selected[selected[column] == wanted]
+    return jsonify(_records(selected))
+
+
+@api.get("/health")
+def health() -> Response:
+    """Liveness, with the commits the stores are at."""
+    svc = service()
+    return jsonify(
+        {
+            "status": "ok",
+            "debug": svc.config.debug,
+            "results_commit": svc.results.head_commit(),
+            "database_commit": svc.database.head_commit(),
+        }
+    )
+
+
+def handle_http_error(error: HTTPException) -> tuple[Response, int]:
+    """Turn werkzeug's HTML error pages into the API's JSON errors."""
+    if error.code == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        return error_response(413, "request body too large", f"the limit is {limit} bytes")
+    return error_response(error.code or 500, error.name, error.description)
