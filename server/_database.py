@@ -131,6 +131,14 @@ def _number(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _declared_unit(content: dict, benchmark: str) -> str | None:
+    """The unit a result file of this project declares for a benchmark (under ``benchmarks``), if any."""
+    metadata = content.get("benchmarks")
+    entry = metadata.get(benchmark) if isinstance(metadata, dict) else None
+    unit = entry.get("unit") if isinstance(entry, dict) else None
+    return {"seconds": "s"}.get(unit, unit) if isinstance(unit, str) else None
+
+
 def _run_rows(name: str, parsed: ParsedFileName, content: dict) -> tuple[list[dict], dict]:
     run = name.removesuffix(".json")
     timestamp = _parse_timestamp(content.get("timestamp")) or _parse_timestamp(parsed.timestamp)
@@ -144,8 +152,12 @@ def _run_rows(name: str, parsed: ParsedFileName, content: dict) -> tuple[list[di
             continue
         for params, samples in by_params.items():
             if isinstance(samples, dict):
-                # One repeat of a tracking benchmark that reports several quantities.
-                series = [(key, 0, value) for key, value in samples.items()]
+                # One repeat of a tracking benchmark that reports several quantities; a list of
+                # values (e.g. per-request latencies) becomes one row per value.
+                series = []
+                for key, value in samples.items():
+                    values = value if isinstance(value, list) else [value]
+                    series.extend((key, index, item) for index, item in enumerate(values))
             elif isinstance(samples, list):
                 series = []
                 for index, sample in enumerate(samples):
@@ -155,16 +167,17 @@ def _run_rows(name: str, parsed: ParsedFileName, content: dict) -> tuple[list[di
                         series.append((None, index, sample))
             else:
                 series = [(None, 0, samples)]
+            declared_unit = _declared_unit(content, benchmark)
             for variable, index, raw in series:
                 value = _number(raw)
                 if value is None:
-                    continue  # a failed repeat (null) carries no measurement
+                    continue  # a failed repeat (null) and text (a method name) carry no measurement
                 rows.append(
                     {
                         "benchmark": benchmark,
                         "params": params,
                         "variable": variable,
-                        "unit": unit_of(benchmark, variable),
+                        "unit": (declared_unit if variable is None else None) or unit_of(benchmark, variable),
                         "value": value,
                         "sample_index": index,
                         "machine": machine,

@@ -32,7 +32,16 @@ RESULT_SCHEMA: dict[str, Any] = {
                 "additionalProperties": {
                     "anyOf": [
                         {"type": "array", "items": _NUMBER_OR_NULL},
-                        {"type": "object", "additionalProperties": _NUMBER_OR_NULL},
+                        {
+                            # named statistics, e.g. network tracking: counts, a method name, latencies
+                            "type": "object",
+                            "additionalProperties": {
+                                "anyOf": [
+                                    {"type": ["number", "null", "string", "boolean"]},
+                                    {"type": "array", "items": {"type": "number"}},
+                                ]
+                            },
+                        },
                         {"type": "number"},
                         {"type": "null"},
                     ]
@@ -120,7 +129,7 @@ def validate_content(kind: str, content: Any) -> None:
     # The shallowest error first: "results is missing" is more useful than a deep consequence of it.
     first = min(errors, key=lambda error: (len(error.absolute_path), [str(part) for part in error.absolute_path]))
     if first.validator == "anyOf":
-        problem = f"expected a list of numbers, a mapping of names to numbers, a number or null, got {_describe(first.instance)}"
+        problem = f"expected a list of numbers, a mapping of names to statistics, a number or null, got {_describe(first.instance)}"
     else:
         problem = first.message
         if len(problem) > 300:

@@ -11,7 +11,9 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Real result files of 2024, kept in the repository as test data (overridable, like the other tests).
-REFERENCE_DIR = Path(os.environ.get("NWB_BENCHMARKS_REFERENCE_RESULTS") or REPO_ROOT / "tests" / "data" / "results-2024")
+REFERENCE_DIR = Path(
+    os.environ.get("NWB_BENCHMARKS_REFERENCE_RESULTS") or REPO_ROOT / "tests" / "data" / "results-2024"
+)
 
 # Runs one server process: binds a free port itself (no race), reports it, then serves until killed.
 _SERVE = """

@@ -409,3 +409,37 @@ def test_every_api_error_is_json(server_home):
     crashed = client.get("/data/broken")
     assert crashed.status_code == 500
     assert crashed.json == {"error": "internal server error", "detail": "RuntimeError; see the server's log"}
+
+
+def test_statistics_dicts_and_declared_units_reach_the_database(
+    client: flask.testing.FlaskClient, server_home: Path, tmp_path: Path
+) -> None:
+    from pytest_nwb_benchmarks._result_files import write_result_file
+
+    path = write_result_file(
+        tmp_path,
+        results={
+            "network.X.track_network_activity_during_read": {
+                "()": {"method": "library", "requests": 3, "request_latencies_seconds": [0.1, 0.2]}
+            },
+            "bench.track_widgets": {"()": [7]},
+        },
+        commit_hash="c" * 40,
+        machine_hash="a" * 40,
+        environment_hash="b" * 40,
+        extra={"benchmarks": {"bench.track_widgets": {"unit": "widgets"}}},
+    )
+    response = client.post(
+        f"/data/contribute?filename={path.name}", json={"json_content": json.loads(path.read_text())}
+    )
+    assert response.status_code == 201, response.get_json()
+    assert client.post("/data/update-database").status_code == 200
+    (table,) = [p for p in server_home.rglob("samples.parquet") if ".git" not in p.parts and "bare" not in str(p)]
+    samples = pd.read_parquet(table)
+    network = samples[samples.benchmark == "network.X.track_network_activity_during_read"]
+    assert sorted(zip(network.variable, network.value)) == [
+        ("request_latencies_seconds", 0.1),
+        ("request_latencies_seconds", 0.2),
+        ("requests", 3.0),
+    ]
+    assert samples[samples.benchmark == "bench.track_widgets"].unit.tolist() == ["widgets"]
