@@ -7,6 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import flask
 import pandas as pd
 import pytest
 from server_test_support import (
