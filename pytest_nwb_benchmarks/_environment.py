@@ -88,7 +88,8 @@ def _python_packages() -> list[dict[str, str]]:
     """Installed distributions, first occurrence on ``sys.path`` winning, as Python itself would import."""
     packages: dict[str, dict[str, str]] = {}
     for distribution in importlib.metadata.distributions():
-        raw_name = distribution.metadata["Name"] if distribution.metadata else None
+        # .get: some metadata backends raise KeyError for a missing field instead of returning None
+        raw_name = distribution.metadata.get("Name") if distribution.metadata else None
         if not raw_name:
             continue  # broken metadata (a half-removed package): nothing stable to record
         name = normalise_name(raw_name)
