@@ -55,36 +55,36 @@ SUITE = """
 
 
 def make_suite(pytester: pytest.Pytester, source: str = SUITE, name: str = "bench_basic") -> None:
-    if not (pytester.path / "benchmarks").exists():
-        pytester.mkpydir("benchmarks")
-    pytester.path.joinpath("benchmarks", f"{name}.py").write_text(textwrap.dedent(source))
+    if not (pytester.path / "asv_suite").exists():
+        pytester.mkpydir("asv_suite")
+    pytester.path.joinpath("asv_suite", f"{name}.py").write_text(textwrap.dedent(source))
 
 
 def collected_ids(pytester: pytest.Pytester, *args: str) -> list[str]:
-    result = pytester.runpytest("benchmarks", "--nwb-bench", "--collect-only", "-q", *args)
+    result = pytester.runpytest("asv_suite", "--nwb-bench", "--collect-only", "-q", *args)
     return [line for line in result.outlines if "::" in line]
 
 
 def test_nothing_is_collected_without_the_option(pytester: pytest.Pytester) -> None:
     make_suite(pytester)
-    result = pytester.runpytest("benchmarks", "--collect-only", "-q")
+    result = pytester.runpytest("asv_suite", "--collect-only", "-q")
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
 def test_every_combination_is_an_item_with_a_readable_id(pytester: pytest.Pytester) -> None:
     make_suite(pytester)
     ids = collected_ids(pytester)
-    assert "benchmarks/bench_basic.py::time_module_func" in ids
-    assert "benchmarks/bench_basic.py::track_value" in ids
-    assert "benchmarks/bench_basic.py::TimeSuite::time_sum[10-list]" in ids
-    assert "benchmarks/bench_basic.py::TimeSuite::time_sum[1000-tuple]" in ids
+    assert "asv_suite/bench_basic.py::time_module_func" in ids
+    assert "asv_suite/bench_basic.py::track_value" in ids
+    assert "asv_suite/bench_basic.py::TimeSuite::time_sum[10-list]" in ids
+    assert "asv_suite/bench_basic.py::TimeSuite::time_sum[1000-tuple]" in ids
     # a flat params list is one parameter, not several
-    assert "benchmarks/bench_basic.py::SingleParam::time_it[a]" in ids
+    assert "asv_suite/bench_basic.py::SingleParam::time_it[a]" in ids
     # a list of tuples is several parameters: the cartesian product of (1, 2) and (3, 4)
-    assert "benchmarks/bench_basic.py::TupleValues::track_pair[1-3]" in ids
-    assert "benchmarks/bench_basic.py::TupleValues::track_pair[2-4]" in ids
-    assert "benchmarks/bench_basic.py::CamelCase::TimeSomething" in ids
-    assert "benchmarks/bench_basic.py::CamelCase::PeakMemThing" in ids
+    assert "asv_suite/bench_basic.py::TupleValues::track_pair[1-3]" in ids
+    assert "asv_suite/bench_basic.py::TupleValues::track_pair[2-4]" in ids
+    assert "asv_suite/bench_basic.py::CamelCase::TimeSomething" in ids
+    assert "asv_suite/bench_basic.py::CamelCase::PeakMemThing" in ids
     assert not [i for i in ids if "helper" in i or "Private" in i]
     assert len(ids) == 2 + 4 + 4 + 2 + 4 + 2
 
@@ -131,7 +131,7 @@ def test_mismatched_param_names_is_a_collection_error_and_the_rest_still_runs(py
                 return 2
         """,
     )
-    result = pytester.runpytest("benchmarks", "--nwb-bench", "--nwb-commit-hash", "0" * 40)
+    result = pytester.runpytest("asv_suite", "--nwb-bench", "--nwb-commit-hash", "0" * 40)
     result.stdout.fnmatch_lines(
         ["*bench_basic.py*bench_basic.Bad.track_x: params has 2 parameter(s) but param_names has 1 name(s)*"]
     )
@@ -141,19 +141,19 @@ def test_mismatched_param_names_is_a_collection_error_and_the_rest_still_runs(py
 def test_a_module_that_fails_to_import_is_a_collection_error_naming_the_file(pytester: pytest.Pytester) -> None:
     make_suite(pytester, "import module_that_does_not_exist\n", name="broken")
     make_suite(pytester, "def track_fine():\n    return 1\n", name="fine")
-    result = pytester.runpytest("benchmarks", "--nwb-bench", "--nwb-commit-hash", "0" * 40)
-    result.stdout.fnmatch_lines(["*ERROR collecting benchmarks/broken.py*", "*module_that_does_not_exist*"])
+    result = pytester.runpytest("asv_suite", "--nwb-bench", "--nwb-commit-hash", "0" * 40)
+    result.stdout.fnmatch_lines(["*ERROR collecting asv_suite/broken.py*", "*module_that_does_not_exist*"])
     result.assert_outcomes(passed=1, errors=1)
 
 
 def test_ids_are_dotted_from_the_benchmark_root(pytester: pytest.Pytester) -> None:
     from pytest_nwb_benchmarks._items import benchmark_location
 
-    pytester.mkpydir("benchmarks")
-    sub = pytester.mkpydir("benchmarks/sub")
+    pytester.mkpydir("asv_suite")
+    sub = pytester.mkpydir("asv_suite/sub")
     module = sub / "mod.py"
     module.write_text("def time_x():\n    pass\n")
-    assert benchmark_location(module) == ("benchmarks", "sub.mod")
+    assert benchmark_location(module) == ("asv_suite", "sub.mod")
     loose = pytester.path / "loose.py"
     loose.write_text("")
     assert benchmark_location(loose) == (None, "loose")

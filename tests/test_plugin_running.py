@@ -1,5 +1,8 @@
 """Running ASV-style benchmarks natively: asv's semantics, attribute by attribute, and the result files."""
 
+# The suites these tests write live in a package called asv_suite rather than benchmarks, so
+# that they never meet the repository's own benchmarks package in sys.modules.
+
 from __future__ import annotations
 
 import json
@@ -16,13 +19,13 @@ COMMIT = "a" * 40
 
 
 def make_suite(pytester: pytest.Pytester, source: str, name: str = "bench_suite") -> None:
-    if not (pytester.path / "benchmarks").exists():
-        pytester.mkpydir("benchmarks")
-    pytester.path.joinpath("benchmarks", f"{name}.py").write_text(textwrap.dedent(source))
+    if not (pytester.path / "asv_suite").exists():
+        pytester.mkpydir("asv_suite")
+    pytester.path.joinpath("asv_suite", f"{name}.py").write_text(textwrap.dedent(source))
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("benchmarks", "--nwb-bench", "--nwb-commit-hash", COMMIT, *args)
+    return pytester.runpytest("asv_suite", "--nwb-bench", "--nwb-commit-hash", COMMIT, *args)
 
 
 def result_file(pytester: pytest.Pytester, folder: str = "results") -> dict[str, Any]:
@@ -308,8 +311,8 @@ def test_results_dir_ini_option_and_git_commit(pytester: pytest.Pytester) -> Non
     for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
         subprocess.run(["git", *command], cwd=pytester.path, check=True)
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=pytester.path, capture_output=True, text=True).stdout
-    pytester.path.joinpath("benchmarks", "bench_suite.py").write_text("def track_one():\n    return 2\n")
-    result = pytester.runpytest("benchmarks", "--nwb-bench")
+    pytester.path.joinpath("asv_suite", "bench_suite.py").write_text("def track_one():\n    return 2\n")
+    result = pytester.runpytest("asv_suite", "--nwb-bench")
     result.stdout.fnmatch_lines(["*uncommitted changes*"])
     assert result_file(pytester, "from_ini")["commit_hash"] == head.strip()
 
@@ -345,7 +348,7 @@ def test_ctrl_c_keeps_the_samples_of_finished_benchmarks(pytester: pytest.Pytest
         """,
     )
     result = pytester.runpytest_subprocess(
-        "benchmarks", "--nwb-bench", "--nwb-commit-hash", COMMIT, "-p", "no:cacheprovider"
+        "asv_suite", "--nwb-bench", "--nwb-commit-hash", COMMIT, "-p", "no:cacheprovider"
     )
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert result_file(pytester)["results"] == {"bench_suite.track_a_first": {"()": [1]}}
@@ -362,8 +365,8 @@ def test_last_failed_reruns_only_the_failed_combination(pytester: pytest.Pyteste
                 return x
         """,
     )
-    pytester.runpytest("benchmarks", "--nwb-bench", "--nwb-commit-hash", COMMIT).assert_outcomes(passed=2, failed=1)
-    result = pytester.runpytest("benchmarks", "--nwb-bench", "--nwb-commit-hash", COMMIT, "--lf", "-v")
+    pytester.runpytest("asv_suite", "--nwb-bench", "--nwb-commit-hash", COMMIT).assert_outcomes(passed=2, failed=1)
+    result = pytester.runpytest("asv_suite", "--nwb-bench", "--nwb-commit-hash", COMMIT, "--lf", "-v")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*track_p?2? FAILED*"])
 

@@ -370,7 +370,7 @@ def test_repository_asv_configuration_is_accepted_by_asv() -> None:
     config = asv_config.Config.load(str(REPO / "asv.conf.json"))
     assert config.benchmark_dir == str(REPO / "benchmarks") or Path(config.benchmark_dir).name == "benchmarks"
     assert config.environment_type == "existing"
-    assert Path(config.results_dir).parts[-2:] == (".asv", "results")
+    assert Path(config.results_dir).parts[-2:] == (".asv", "intermediate_results")
     assert Path(config.html_dir).parts[-2:] == (".asv", "html")
     assert config.branches == ["main"]
 
@@ -399,7 +399,7 @@ def test_live_asv_run_reduces_like_the_fixture(tmp_path: Path, with_samples: tup
         text=True,
     )
     assert run.returncode == 2, run.stdout + run.stderr  # 2: some demo benchmarks fail on purpose
-    (found,) = find_asv_results_files([repo / ".asv" / "results"])
+    (found,) = find_asv_results_files([repo / ".asv" / "intermediate_results"])
     reduced = reduce_asv_results(load_asv_results(found))
     expected = with_samples[1]
     assert {name: list(keys) for name, keys in reduced.results.items()} == {
