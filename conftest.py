@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -170,3 +171,49 @@ def nwb_streaming_server(request: pytest.FixtureRequest) -> Iterator[ServerInfo 
         else:
             os.environ[SERVER_ENV] = previous
         server.stop()
+
+
+_limit_report_text = pytest.StashKey[str]()
+_session = pytest.StashKey[pytest.Session]()
+
+
+def pytest_nwb_result_metadata(config: pytest.Config) -> dict | None:
+    """Record the suite's settings in the result file: they change results several-fold."""
+    session = config.stash.get(_session, None)
+    if session is None or not session_runs_suite(session):
+        return None
+    from pytest_nwb_benchmarks._readers import reader_settings
+
+    return {
+        "suite": {
+            "profile": os.environ.get("NWB_BENCHMARKS_PROFILE"),
+            "target": os.environ.get("NWB_BENCHMARKS_TARGET"),
+            "latencies_ms": list(parse_latencies(os.environ.get("NWB_BENCHMARKS_LATENCIES", "0"))),
+            "network_tracking": os.environ.get("NWB_BENCHMARKS_NETWORK", "library"),
+            "readers": reader_settings(),
+        }
+    }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_session] = session
+
+
+def pytest_nwb_results_written(config: pytest.Config, paths: list[Path]) -> None:
+    """Prepare the table of each method against the physical limit, shown at the end of the run."""
+    from pytest_nwb_benchmarks._limit_report import limit_report
+
+    for path in paths:
+        if path.name.startswith("result_"):
+            report = limit_report(path)
+            if report.strip():
+                config.stash[_limit_report_text] = report
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    report = config.stash.get(_limit_report_text, "")
+    if report:
+        terminalreporter.section("nwb benchmarks: each method against the physical limit")
+        for line in report.splitlines():
+            terminalreporter.write_line(line)
