@@ -65,7 +65,19 @@ def is_skip_not_implemented(error: BaseException) -> bool:
 
 
 class BenchmarkDefinitionError(ValueError):
-    """A benchmark whose attributes cannot be used (for example ``params``/``param_names`` disagree)."""
+    """A benchmark whose attributes cannot be used (for example ``params``/``param_names`` disagree).
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, starting with the benchmark id.
+    benchmark_name : str, optional
+        The benchmark id, when known.
+    """
+
+    def __init__(self, message: str, benchmark_name: str = "") -> None:
+        super().__init__(message)
+        self.benchmark_name = benchmark_name
 
 
 @dataclass(frozen=True)
@@ -475,10 +487,10 @@ def discover_benchmarks(
         try:
             benchmark = Benchmark.load(module, class_name, func_name, name, root_package)
         except BenchmarkDefinitionError as error:
-            yield error
+            yield BenchmarkDefinitionError(str(error), name)
             continue
         except Exception as error:  # noqa: BLE001 - a class that cannot be instantiated
-            yield BenchmarkDefinitionError(f"{name}: cannot instantiate {class_name}: {error!r}")
+            yield BenchmarkDefinitionError(f"{name}: cannot instantiate {class_name}: {error!r}", name)
             continue
         if getattr(benchmark.func, "skip_benchmark", False):
             continue

@@ -187,8 +187,7 @@ class BenchmarkModule(pytest.Module):
         collected: list[pytest.Item | pytest.Collector] = []
         for found in discover_benchmarks(module, id_prefix, root_package):
             if isinstance(found, BenchmarkDefinitionError):
-                broken_name = str(found).split(":", 1)[0].rsplit(".", 1)[-1]
-                broken = _BrokenBenchmark.from_parent(self, name=broken_name)
+                broken = _BrokenBenchmark.from_parent(self, name=found.benchmark_name.rsplit(".", 1)[-1])
                 broken.error = found
                 collected.append(broken)
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ._discovery import Benchmark
 from ._measure import SETUP_SEMANTICS, RoundResult, measure_round
 from ._outcome import Outcome
-from ._worker import Request, default_launch_method, launch
+from ._worker import CACHE_FILE_NAME, Request, default_launch_method, launch
 
 if TYPE_CHECKING:
     from ._items import BenchmarkItem
@@ -94,9 +95,7 @@ class NativeRunner:
             previous = os.getcwd()
             os.chdir(folder)
             try:
-                import pickle
-
-                with open("cache.pickle", "wb") as stream:
+                with open(CACHE_FILE_NAME, "wb") as stream:
                     pickle.dump(benchmark.setup_cache(), stream)
             finally:
                 os.chdir(previous)
@@ -208,9 +207,7 @@ class NativeRunner:
         os.chdir(folder)
         try:
             if has_cache:
-                import pickle
-
-                with open("cache.pickle", "rb") as stream:
+                with open(CACHE_FILE_NAME, "rb") as stream:
                     cache = pickle.load(stream)
             combination = benchmark.combinations()[item.combination_index] if benchmark.params else ()
             result = measure_round(
