@@ -11,6 +11,7 @@ import sys
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "limit-report": ("._limit_report", "compare each NWB reading method of a result file with the physical limit"),
     "machine": ("._machine", "print this machine's header and its hash"),
     "reduce": ("._reduce", "reduce asv results files into the project's result files"),
     "upload": ("._upload", "upload result files to the results server"),
