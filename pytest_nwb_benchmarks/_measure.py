@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import gc
-import math
 import os
 import subprocess
 import sys
@@ -417,7 +416,4 @@ def measure_round(
         if raise_errors:
             raise
         return RoundResult("failed", message=describe_error(error), details=format_user_traceback(error))
-    if result.status == "ok" and isinstance(result.samples, list):
-        if any(isinstance(s, float) and not math.isfinite(s) for s in result.samples):
-            result.notes.append("non-finite samples were measured")
     return result

@@ -228,6 +228,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.section("nwb benchmarks")
         for line in format_summary(recorder.rows):
             terminalreporter.write_line(line)
+    for name, notes in recorder.notes.items():
+        for note in notes:
+            terminalreporter.write_line(f"{name}: {note}")
     for message in written.messages:
         terminalreporter.write_line(message)
     if written.paths:

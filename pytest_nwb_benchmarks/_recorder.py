@@ -29,10 +29,15 @@ class RunRecorder:
         self.results: dict[str, dict[str, Any]] = {}
         self.benchmarks: dict[str, dict[str, Any]] = {}
         self.rows: list[SummaryRow] = []
+        self.notes: dict[str, list[str]] = {}
 
     def record(self, item: BenchmarkItem, outcome: Outcome) -> None:
         """Remember one item's outcome (called in the pytest process, after its measuring processes ended)."""
         benchmark = item.benchmark
+        for note in outcome.notes:
+            notes = self.notes.setdefault(benchmark.name, [])
+            if note not in notes:
+                notes.append(note)
         params = ", ".join(f"{name}={text}" for name, text in zip(benchmark.param_names, _reprs(item)))
         self.rows.append(
             SummaryRow(benchmark.pretty_name or benchmark.name, params, outcome.status, outcome.samples, benchmark.unit)

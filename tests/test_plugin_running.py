@@ -66,7 +66,9 @@ def logging_suite(pytester: pytest.Pytester, attributes: str = "") -> None:
 
 def test_setup_runs_before_every_timed_call_by_default(pytester: pytest.Pytester) -> None:
     logging_suite(pytester, "number = 4")
-    run(pytester).assert_outcomes(passed=1)
+    result = run(pytester)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*Logged.time_call: setup re-ran between the 4 individually timed calls*"])
     log = events(pytester)
     # asv_runner 0.3: every one of the 3 x 4 calls is preceded by its own setup
     assert log.count("call") == 12
