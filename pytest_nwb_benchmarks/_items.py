@@ -86,6 +86,25 @@ def _marks_of(*objects: Any) -> list[pytest.Mark]:
     return [getattr(mark, "mark", mark) for mark in marks]
 
 
+def _give_params_to_node_id(item: pytest.Item, nodeid: str) -> None:
+    """Make ``item``'s node id ``nodeid`` on every supported pytest.
+
+    pytest 9.2 and newer build a Function's id from ``originalname`` plus its parametrize callspec.
+    These items carry their parameters in their name and have no callspec, so without this every
+    combination of a benchmark would share one id (``--lf``, JUnit names and progress would then
+    mix them up). The structured id is made by the same parser pytest applies to the ids it keeps
+    in its cache, so ``--lf`` and ``--nf`` find the item again. Older pytest already derives the id
+    from the name.
+    """
+    if item.nodeid == nodeid:
+        return
+    structured = getattr(item, "_id", None)
+    parse = getattr(type(structured), "parse", None)
+    if parse is None:  # pragma: no cover - a pytest whose ids are neither form
+        raise RuntimeError(f"cannot give benchmark {nodeid!r} a node id of its own on this pytest")
+    item._id = parse(nodeid)
+
+
 def _placeholder() -> None:
     """Stands in for the test function: a benchmark item runs through its runner instead."""
 
@@ -105,6 +124,7 @@ class BenchmarkItem(pytest.Function):
         """Make the item of combination ``index`` of ``benchmark`` under ``parent``."""
         name = f"{benchmark.func_name}[{param_id}]" if benchmark.params else benchmark.func_name
         item = cls.from_parent(parent, name=name, callobj=_placeholder, originalname=benchmark.func_name)
+        _give_params_to_node_id(item, f"{parent.nodeid}::{name}")
         item.benchmark = benchmark
         item.combination_index = index
         item.extra_keyword_matches.add(benchmark.name)
