@@ -6,9 +6,10 @@ reduces asv's results file and then answers each item from it: passed with asv's
 skipped, or failed with asv's own traceback text.
 
 asv is driven through a configuration written for the run (in a temporary folder) that points
-at the items' benchmark folder and keeps asv's results in ``.asv/intermediate_results`` under
-the pytest root folder; that folder is emptied before every run, so only this run's results are
-read.
+at the items' benchmark folder and keeps asv's results in ``.asv/pytest_run_results`` under the
+pytest root folder: a folder of the plugin's own, emptied before every run so that only this run's
+results are read. ``.asv/intermediate_results``, where a plain ``asv run`` keeps its results, is
+never touched.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AsvRunner", "asv_output_sections", "bench_expression"]
 
-INTERMEDIATE_RESULTS = Path(".asv") / "intermediate_results"
+# Never asv's own results folder (``.asv/intermediate_results``): this one is emptied before each run.
+RUN_RESULTS = Path(".asv") / "pytest_run_results"
 # asv starts and discovers the suite before it times anything; allow for that on top of the
 # benchmarks' own limits (asv enforces those itself, and a killed benchmark is just a failure).
 STARTUP_ALLOWANCE = 300.0
@@ -255,7 +257,7 @@ class AsvRunner:
         by_folder: dict[Path, list[BenchmarkItem]] = {}
         for selected in items:
             by_folder.setdefault(_benchmark_folder(selected), []).append(selected)
-        results_root = self.config.rootpath / INTERMEDIATE_RESULTS
+        results_root = self.config.rootpath / RUN_RESULTS
         for number, (folder, group) in enumerate(by_folder.items()):
             results_dir = results_root if len(by_folder) == 1 else results_root / str(number)
             try:

@@ -393,11 +393,20 @@ def main(argv: list[str]) -> int:
     """
     parser = argparse.ArgumentParser(
         prog="python -m pytest_nwb_benchmarks reduce",
-        description="Reduce asv results files (format version 2) into result files named after this "
-        "machine and environment. A folder stands for every results file below it.",
+        description="Reduce asv results files (format version 2) into this project's result files. Each is "
+        "named after the machine and environment its asv file describes (asv's machine parameters and "
+        "machine.json, its Python and requirements), or after this machine and environment with "
+        "--headers-from this. A folder stands for every results file below it.",
     )
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="asv results file or folder")
     parser.add_argument("--results-dir", type=Path, default=Path("results"), help="where to write (default: ./results)")
+    parser.add_argument(
+        "--headers-from",
+        choices=("file", "this"),
+        default="file",
+        help="name the reduced files after the machine and environment each asv file describes (file, the "
+        "default) or after this machine and environment (this)",
+    )
     args = parser.parse_args(argv)
 
     missing = [str(path) for path in args.paths if not path.exists()]
@@ -409,23 +418,27 @@ def main(argv: list[str]) -> int:
         print(f"error: no asv results files in {', '.join(map(str, args.paths))}", file=sys.stderr)
         return 1
 
+    from ._asv_headers import AsvHeaders, headers_of_asv_file
     from ._environment import ensure_environment_header
     from ._machine import ensure_machine_header
 
     results_dir: Path = args.results_dir
     results_dir.mkdir(parents=True, exist_ok=True)
-    machine_hash = ensure_machine_header(results_dir).hash
-    environment_hash = ensure_environment_header(results_dir).hash
+    this_machine: AsvHeaders | None = None
+    if args.headers_from == "this":
+        this_machine = AsvHeaders(ensure_machine_header(results_dir).hash, ensure_environment_header(results_dir).hash)
     failures = 0
     for path in files:
         try:
-            reduced = reduce_asv_results(load_asv_results(path))
+            raw = load_asv_results(path)
+            reduced = reduce_asv_results(raw)
         except AsvResultsError as error:
             failures += 1
             print(f"error: {path}: {error}", file=sys.stderr)
             continue
         try:
-            written = _write(reduced, results_dir, machine_hash, environment_hash)
+            headers = this_machine or headers_of_asv_file(raw, path, results_dir)
+            written = _write(reduced, results_dir, headers.machine_hash, headers.environment_hash)
         except (OSError, TypeError, ValueError) as error:
             failures += 1
             print(f"error: {path}: cannot write the reduced file: {error}", file=sys.stderr)
@@ -435,7 +448,7 @@ def main(argv: list[str]) -> int:
             f"{path} -> {written} ({len(reduced.results)} benchmarks, {counts} combinations; "
             f"{sum(map(len, reduced.skipped.values()))} skipped, {sum(map(len, reduced.failed.values()))} failed)"
         )
-        for note in reduced.notes:
+        for note in (*headers.notes, *reduced.notes):
             print(f"  note: {note}")
     if failures:
         print(f"{failures} of {len(files)} files could not be reduced", file=sys.stderr)

@@ -105,7 +105,7 @@ def test_asv_progress_is_shown(both_runs: dict) -> None:
     output = both_runs["asv"]["process"].stdout
     assert "--bench" in output and " run --python=same --record-samples --show-stderr --set-commit-hash " in output
     assert "··· bench_equal.Sleep.time_sleep" in output
-    assert (both_runs["repository"] / ".asv" / "intermediate_results").is_dir()
+    assert (both_runs["repository"] / ".asv" / "pytest_run_results").is_dir()
 
 
 def test_selection_reaches_asv_exactly(tmp_path: Path) -> None:
@@ -120,7 +120,7 @@ def test_selection_reaches_asv_exactly(tmp_path: Path) -> None:
         "bench_equal.time_plain",
     }
     # asv itself ran only the selected combination: the other one is NaN (not selected) in its file.
-    (raw_path,) = find_asv_results_files([repository / ".asv" / "intermediate_results"])
+    (raw_path,) = find_asv_results_files([repository / ".asv" / "pytest_run_results"])
     reduced = reduce_asv_results(load_asv_results(raw_path))
     assert {name: list(keys) for name, keys in reduced.results.items()} == {
         "bench_equal.Sleep.time_sleep": ["('20',)"],
@@ -179,3 +179,16 @@ def test_reduce_command_is_registered() -> None:
         [sys.executable, "-m", "pytest_nwb_benchmarks", "--help"], capture_output=True, text=True, check=True
     )
     assert "reduce" in done.stdout
+
+
+def test_plain_asv_results_survive_a_pytest_driven_asv_run(tmp_path: Path) -> None:
+    repository = compare.make_suite_repository(tmp_path / "repo")
+    by_hand = repository / ".asv" / "intermediate_results" / "some-machine"
+    by_hand.mkdir(parents=True)
+    (by_hand / "machine.json").write_text('{"machine": "some-machine", "version": 1}')
+    (by_hand / "run-by-hand.json").write_text('{"results": {}}')
+    done, _ = compare.run_suite(repository, "asv", tmp_path / "out", tmp_path / "home", "-k", "time_plain")
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert sorted(path.name for path in by_hand.iterdir()) == ["machine.json", "run-by-hand.json"]
+    assert (by_hand / "run-by-hand.json").read_text() == '{"results": {}}'
+    assert find_asv_results_files([repository / ".asv" / "pytest_run_results"])

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from pytest_nwb_benchmarks._machine import ensure_machine_header
 from pytest_nwb_benchmarks._reduce import (
     AsvResultsError,
     find_asv_results_files,
@@ -325,16 +326,17 @@ def test_command_reduces_folders_and_files_and_reports_bad_ones(
     assert code == 1
     assert f"error: {bad}: 'result_columns': has no 'result' column" in captured.err
     assert "1 of 3 files could not be reduced" in captured.err
-    machine = sorted(out.glob("info_machine-*.json"))
-    environment = sorted(out.glob("info_environment-*.json"))
-    assert len(machine) == 1 and len(environment) == 1
     written = sorted(out.glob("result_*.json"))
     assert len(written) == 2  # benchmarks.json and machine.json were not taken for results
     for path in written:
         content = json.loads(path.read_text())
-        assert f"machine-{content['machine_hash']}.json" in machine[0].name
-        assert f"environment-{content['environment_hash']}.json" in environment[0].name
+        assert (out / f"info_machine-{content['machine_hash']}.json").is_file()
+        assert (out / f"info_environment-{content['environment_hash']}.json").is_file()
         assert f"-> {path}" in captured.out
+    # Each file is named after the machine it describes: the demo machine, and none for the seed's file.
+    names = {json.loads(path.read_text())["machine"] for path in out.glob("info_machine-*.json")}
+    assert names == {"demo", "unknown"}
+    assert "note: the asv file names no machine" in captured.out
     assert "note: one value per combination" in captured.out
     assert {json.loads(path.read_text())["commit_hash"] for path in written} == {
         "ee3c985d8acf4539fb41b015e85c07ceb928c71d",
@@ -408,3 +410,34 @@ def test_live_asv_run_reduces_like_the_fixture(tmp_path: Path, with_samples: tup
     assert reduced.skipped == expected.skipped and reduced.failed == expected.failed
     assert reduced.commit_hash == commit
     assert reduced.results["bench_demo.time_plain"]["()"] and len(reduced.results["bench_demo.time_plain"]["()"]) == 1
+
+
+def _asv_file_of_machine(folder: Path, machine: dict[str, str]) -> Path:
+    raw = json.loads(_demo_file("record_samples").read_text())
+    raw["params"] = {**machine, "python": "3.11"}
+    target = folder / machine["machine"] / _demo_file("record_samples").name
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps(raw))
+    return target
+
+
+def test_files_of_other_machines_are_named_after_them_not_this_one(tmp_path: Path, isolated_home: Path) -> None:
+    laptop = {"machine": "laptop", "arch": "arm64", "cpu": "M2", "num_cpu": "8", "os": "Darwin 23", "ram": "16"}
+    server = {"machine": "server", "arch": "x86_64", "cpu": "EPYC", "num_cpu": "64", "os": "Linux 6", "ram": "512"}
+    inputs = tmp_path / "asv"
+    files = [_asv_file_of_machine(inputs, laptop), _asv_file_of_machine(inputs, server)]
+    out = tmp_path / "results"
+    assert main([str(inputs), "--results-dir", str(out)]) == 0
+    reduced = [json.loads(path.read_text()) for path in sorted(out.glob("result_*.json"))]
+    assert len(reduced) == 2 and reduced[0]["machine_hash"] != reduced[1]["machine_hash"]
+    headers = {
+        json.loads((out / f"info_machine-{r['machine_hash']}.json").read_text())["machine"]: r for r in reduced
+    }
+    assert set(headers) == {"laptop", "server"}
+    described = json.loads((out / f"info_machine-{headers['laptop']['machine_hash']}.json").read_text())
+    assert {key: described[key] for key in laptop} == laptop
+    this = ensure_machine_header(tmp_path / "this").hash
+    assert this not in {r["machine_hash"] for r in reduced}
+    # Told otherwise, both are filed under this machine.
+    assert main([*map(str, files), "--results-dir", str(tmp_path / "mine"), "--headers-from", "this"]) == 0
+    assert {json.loads(p.read_text())["machine_hash"] for p in (tmp_path / "mine").glob("result_*.json")} == {this}
