@@ -32,11 +32,20 @@ def main(argv: list[str] | None = None) -> int:
         The exit code.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["--version"], ["-V"]):
+        from . import __version__
+
+        print(f"pytest-nwb-benchmarks {__version__}")
+        return 0
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         out = sys.stdout if argv and argv[0] in ("-h", "--help") else sys.stderr
         if argv and argv[0] not in ("-h", "--help"):
             print(f"unknown command {argv[0]!r}", file=out)
-        print("usage: python -m pytest_nwb_benchmarks <command> [options]\n\ncommands:", file=out)
+        print(
+            "usage: nwb-benchmarks <command> [options]   (or: python -m pytest_nwb_benchmarks ...)\n"
+            "       nwb-benchmarks --version\n\ncommands:",
+            file=out,
+        )
         for name, (_, help_text) in sorted(COMMANDS.items()):
             print(f"  {name:<12} {help_text}", file=out)
         return 0 if out is sys.stdout else 2

@@ -430,9 +430,7 @@ def test_files_of_other_machines_are_named_after_them_not_this_one(tmp_path: Pat
     assert main([str(inputs), "--results-dir", str(out)]) == 0
     reduced = [json.loads(path.read_text()) for path in sorted(out.glob("result_*.json"))]
     assert len(reduced) == 2 and reduced[0]["machine_hash"] != reduced[1]["machine_hash"]
-    headers = {
-        json.loads((out / f"info_machine-{r['machine_hash']}.json").read_text())["machine"]: r for r in reduced
-    }
+    headers = {json.loads((out / f"info_machine-{r['machine_hash']}.json").read_text())["machine"]: r for r in reduced}
     assert set(headers) == {"laptop", "server"}
     described = json.loads((out / f"info_machine-{headers['laptop']['machine_hash']}.json").read_text())
     assert {key: described[key] for key in laptop} == laptop
