@@ -248,7 +248,10 @@ def export_result_file(path: Path, out: Path) -> Export:
     folder = Path(path).parent
     try:
         machine_names = [machine_file_name(result.machine_hash), f"machine-{result.machine_hash}.json"]
-        environment_names = [environment_file_name(result.environment_hash), f"environment-{result.environment_hash}.json"]
+        environment_names = [
+            environment_file_name(result.environment_hash),
+            f"environment-{result.environment_hash}.json",
+        ]
     except ValueError:
         machine_names, environment_names = [], []
     machine = _header(folder, machine_names)

@@ -175,7 +175,9 @@ def pytest_nwb_result_metadata(config: pytest.Config) -> dict | None:
 
     recorder = config.stash.get(_RECORDER, None)
     measured = sorted(
-        name for name, entry in (recorder.benchmarks if recorder else {}).items() if entry.get("measured_by") == "pytest-benchmark"
+        name
+        for name, entry in (recorder.benchmarks if recorder else {}).items()
+        if entry.get("measured_by") == "pytest-benchmark"
     )
     if not measured:
         return None
