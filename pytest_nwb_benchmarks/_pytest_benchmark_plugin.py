@@ -85,8 +85,8 @@ def _identity(item: pytest.Function) -> tuple[str, list[str], str, str]:
     reprs = [repr_without_address(value) for value in params.values()]
     names, key = key_of_params(params, reprs)
     seen = item.config.stash[_SEEN_KEYS].setdefault(name, set())
-    number = 0
-    while key in seen:  # two values with the same repr: made unique as asv does for its params
+    number = 1
+    while key in seen:  # values with the same repr: later ones get " (1)", " (2)", ... much as asv does
         key = key_of_params(params, [f"{text} ({number})" for text in reprs])[1]
         number += 1
     seen.add(key)

@@ -137,6 +137,48 @@ def test_disabled_pytest_benchmark_measures_nothing_and_says_so(pytester: pytest
     assert set(content["results"]) == {"bench_mixed.TimeSuite.time_sum"}
 
 
+def test_failed_tests_are_left_out_and_equal_reprs_get_keys_of_their_own(pytester: pytest.Pytester) -> None:
+    pytester.mkpydir("pb_suite")
+    pytester.path.joinpath("pb_suite", "bench_edge.py").write_text(
+        textwrap.dedent(
+            """
+            import pytest
+
+
+            class Thing:
+                pass
+
+
+            @pytest.mark.parametrize("thing", [Thing(), Thing()])
+            def test_same_repr(benchmark, thing):
+                benchmark(id, thing)
+
+
+            def test_wrong_result(benchmark):
+                assert benchmark(len, "ab") == 3
+
+
+            def time_nothing():
+                pass
+
+
+            time_nothing.rounds = 1
+            time_nothing.repeat = 3
+            time_nothing.warmup_time = 0.0
+            """
+        )
+    )
+    result = pytester.runpytest("pb_suite", "--nwb-bench", "--nwb-commit-hash", COMMIT, *QUICK)
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*bench_edge.test_wrong_result*failed*"])
+    results = json.loads(only_result_file(pytester.path / "results").read_text())["results"]
+    assert set(results) == {"bench_edge.test_same_repr", "bench_edge.time_nothing"}
+    assert set(results["bench_edge.test_same_repr"]) == {
+        "('<pb_suite.bench_edge.Thing object>',)",
+        "('<pb_suite.bench_edge.Thing object> (1)',)",
+    }
+
+
 def test_round_trip_keeps_every_raw_timing(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     make_mixed_suite(pytester)
     # pytest-benchmark alone, as a project would run it, saving its raw data
