@@ -46,6 +46,10 @@ class Export:
         return len(self.content["benchmarks"])
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _kind_and_unit(name: str, meta: dict[str, Any]) -> tuple[str, str]:
     if isinstance(meta.get("type"), str):
         return meta["type"], str(meta.get("unit", "seconds" if meta["type"] == "time" else "unit"))
@@ -87,7 +91,7 @@ def _node_names(name: str, meta: dict[str, Any], key: str) -> dict[str, Any]:
     module, function = parts[:-1], parts[-1]
     reprs = [] if key == "()" else _reprs_of(key)
     values = [_value_of(text) for text in reprs]
-    names = list(meta.get("param_names") or [])
+    names = [str(text) for text in meta.get("param_names") or []] if isinstance(meta.get("param_names"), list) else []
     names = (names + [f"param{index + 1}" for index in range(len(names), len(values))])[: len(values)]
     param = "-".join(_readable(value) for value in values) if values else None
     suffix = f"[{param}]" if param is not None else ""
@@ -163,11 +167,11 @@ def to_pytest_benchmark(
     Export
         The JSON content, and the combinations left out with the reason.
     """
-    metadata = result.extra.get("benchmarks") if isinstance(result.extra.get("benchmarks"), dict) else {}
+    metadata = _mapping(result.extra.get("benchmarks"))
     entries: list[dict[str, Any]] = []
     left_out: list[dict[str, str]] = []
     for name, by_key in result.results.items():
-        meta = metadata.get(name) if isinstance(metadata.get(name), dict) else {}
+        meta = _mapping(metadata.get(name))
         kind, unit = _kind_and_unit(name, meta)
         for key, samples in by_key.items():
             reason = None
@@ -180,17 +184,17 @@ def to_pytest_benchmark(
             if reason:
                 left_out.append({"benchmark": name, "params": key, "reason": reason})
                 continue
-            known = (meta.get("pytest_benchmark") or {}).get(key)
+            known = _mapping(meta.get("pytest_benchmark")).get(key)
             names = dict(known) if isinstance(known, dict) else _node_names(name, meta, key)
-            number = (meta.get("number") or {}).get(key)
+            number = _mapping(meta.get("number")).get(key)
             ours = {
                 "id": name,
                 "params_key": key,
-                "param_names": list(meta.get("param_names") or []),
-                "measured_by": meta.get("measured_by", "pytest-nwb-benchmarks"),
+                "param_names": meta.get("param_names") if isinstance(meta.get("param_names"), list) else [],
+                "measured_by": str(meta.get("measured_by", "pytest-nwb-benchmarks")),
             }
-            names["extra_info"] = {**(names.get("extra_info") or {}), OUR_EXTRA_INFO_KEY: ours}
-            iterations = number if isinstance(number, int) and number > 0 else 1
+            names["extra_info"] = {**_mapping(names.get("extra_info")), OUR_EXTRA_INFO_KEY: ours}
+            iterations = number if isinstance(number, int) and not isinstance(number, bool) and number > 0 else 1
             entries.append({**names, "stats": _stats(samples, iterations)})
     moment = datetime.strptime(result.timestamp, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
     content = {

@@ -37,8 +37,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("nwb_benchmark_json") and not config.getoption("nwb_bench"):
-        raise pytest.UsageError("--nwb-benchmark-json needs --nwb-bench (it exports the benchmark run's results)")
+    if config.getoption("nwb_benchmark_json"):
+        if not config.getoption("nwb_bench"):
+            raise pytest.UsageError("--nwb-benchmark-json needs --nwb-bench (it exports the benchmark run's results)")
+        try:
+            import pytest_benchmark.stats  # noqa: F401 - its statistics make the JSON
+        except ImportError as error:
+            raise pytest.UsageError(f"--nwb-benchmark-json needs pytest-benchmark installed ({error})") from None
     config.stash[_JSON_LINES] = []
     config.stash[_SEEN_KEYS] = {}
 
@@ -157,7 +162,11 @@ def pytest_nwb_results_written(config: pytest.Config, paths: list[Path]) -> None
                 continue
         except InvalidFileName:
             continue
-        export = export_result_file(Path(path), Path(out))
+        try:
+            export = export_result_file(Path(path), Path(out))
+        except (OSError, ValueError) as error:  # the result file is safe; say what went wrong with the copy
+            config.stash[_JSON_LINES].append(f"could not write pytest-benchmark JSON to {out}: {error}")
+            continue
         config.stash[_JSON_LINES].extend(describe(export, Path(out)))
 
 

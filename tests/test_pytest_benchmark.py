@@ -343,6 +343,54 @@ def test_reduce_of_any_json_gives_results_or_a_clear_error(
     json.dumps(reduced.extra, allow_nan=False)  # the result file can hold it
 
 
+_SAMPLES = st.one_of(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=4),
+    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
+)
+
+
+_META = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.one_of(st.sampled_from(["time", "track", "memory"]), _JSON),
+        "unit": st.one_of(st.sampled_from(["seconds", "bytes"]), _JSON),
+        "number": _JSON,
+        "param_names": _JSON,
+        "measured_by": _JSON,
+        "pytest_benchmark": _JSON,
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    results=st.dictionaries(
+        st.text(max_size=12), st.dictionaries(st.text(max_size=12), _SAMPLES, max_size=3), max_size=3
+    ),
+    data=st.data(),
+)
+def test_export_of_any_result_file_keeps_every_timing_or_lists_it_as_left_out(
+    results: dict[str, dict[str, Any]], data: st.DataObject
+) -> None:
+    ids = sorted(results) or ["x"]
+    metadata = data.draw(st.dictionaries(st.sampled_from(ids), st.one_of(_META, _JSON), max_size=3))
+    from pytest_nwb_benchmarks._pytest_benchmark_export import to_pytest_benchmark
+    from pytest_nwb_benchmarks._result_files import ResultFile
+
+    result = ResultFile(2, "2026-01-02-03-04-05", "a" * 40, "e", "m", results, {"benchmarks": metadata})
+    export = to_pytest_benchmark(result)
+    json.dumps(export.content, allow_nan=False)
+    exported = {
+        (b["extra_info"]["nwb_benchmarks"]["id"], b["extra_info"]["nwb_benchmarks"]["params_key"]): b
+        for b in export.content["benchmarks"]
+    }
+    left = {(item["benchmark"], item["params"]) for item in export.left_out}
+    every = {(name, key) for name, by_key in results.items() for key in by_key}
+    assert set(exported) | left == every and not set(exported) & left
+    for (name, key), bench in exported.items():
+        assert bench["stats"]["data"] == results[name][key]
+
+
 def test_export_needs_a_result_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "result_timestamp-2026-01-01-00-00-00_machine-a_environment-b.json"
     bad.write_text("{not json")
