@@ -127,7 +127,7 @@ def _record(item: pytest.Function, status: str) -> None:
         param=metadata.param,
         params=metadata.params,
         extra_info=metadata.extra_info,
-        options={key: getattr(value, "__name__", value) for key, value in dict(metadata.options).items()},
+        options={option: getattr(value, "__name__", value) for option, value in dict(metadata.options).items()},
     )
     recorder.record_external(
         name,
