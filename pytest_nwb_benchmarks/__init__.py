@@ -50,6 +50,8 @@ _register(
 )
 _register("._network", "network_activity_tracker", "NetworkTracker")
 _register("._reduce", "reduce_asv_results", "reduce_asv_results_file", "ReducedResults", "AsvResultsError")
+_register("._pytest_benchmark", "reduce_pytest_benchmark", "PytestBenchmarkFileError")
+_register("._pytest_benchmark_export", "export_result_file", "to_pytest_benchmark")
 _register("._upload", "upload_result_files", "UploadOutcome", "UploadTracker", "UploadTrackerError")
 
 

@@ -11,9 +11,10 @@ import sys
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "export": ("._pytest_benchmark_export", "write a result file as pytest-benchmark JSON"),
     "limit-report": ("._limit_report", "compare each NWB reading method of a result file with the physical limit"),
     "machine": ("._machine", "print this machine's header and its hash"),
-    "reduce": ("._reduce", "reduce asv results files into the project's result files"),
+    "reduce": ("._reduce", "reduce asv results or pytest-benchmark JSON into the project's result files"),
     "upload": ("._upload", "upload result files to the results server"),
 }
 

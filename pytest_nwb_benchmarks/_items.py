@@ -219,4 +219,6 @@ class BenchmarkModule(pytest.Module):
                 collector = BenchmarkClass.from_parent(self, name=class_name)
                 collector.benchmarks = benchmarks
                 collected.append(collector)
+        # Tests using pytest-benchmark's fixture, found by pytest's own rules (_pytest_benchmark_plugin keeps only those).
+        collected.extend(super().collect())
         return collected

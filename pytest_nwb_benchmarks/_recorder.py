@@ -59,6 +59,49 @@ class RunRecorder:
         if outcome.number is not None:
             entry["number"][item.params_key] = outcome.number
 
+    def record_external(
+        self,
+        name: str,
+        params_key: str,
+        row: SummaryRow,
+        *,
+        metadata: dict[str, Any],
+        number: int | None,
+        per_combination: dict[str, Any],
+    ) -> None:
+        """Remember one combination that another tool measured in the pytest process (pytest-benchmark).
+
+        Parameters
+        ----------
+        name : str
+            The benchmark id.
+        params_key : str
+            The combination's key in the result file.
+        row : SummaryRow
+            Its summary line; its samples are what the result file keeps.
+        metadata : dict
+            The benchmark's entry in ``benchmarks`` (type, unit, parameter names, who measured it).
+        number : int or None
+            Calls per sample.
+        per_combination : dict
+            ``{field: value}`` kept per key in the entry (``entry[field][params_key] = value``).
+        """
+        self.rows.append(row)
+        if row.status != "passed" or not isinstance(row.samples, list) or not row.samples:
+            return
+        entry = self.benchmarks.setdefault(name, {**metadata, "number": {}})
+        if entry.get("measured_by") != metadata.get("measured_by"):
+            self.notes.setdefault(name, []).append(
+                f"not recorded: {params_key} was measured by {metadata.get('measured_by')}, "
+                "but an ASV-style benchmark has the same id"
+            )
+            return
+        self.results.setdefault(name, {})[params_key] = row.samples
+        if number is not None:
+            entry["number"][params_key] = number
+        for field, value in per_combination.items():
+            entry.setdefault(field, {})[params_key] = value
+
     def write(self, results_dir: Path, commit_hash: str, extra: dict[str, Any], written: WrittenFiles) -> Path | None:
         """Write the headers (when new) and the result file; nothing when nothing was measured.
 

@@ -6,7 +6,8 @@ rows lose their trailing empty columns, skipped combinations are ``NaN`` and fai
 samples of each parameter combination that ran, keyed by ``str()`` of the tuple of asv's
 parameter reprs (``"()"`` without parameters).
 
-``python -m pytest_nwb_benchmarks reduce PATH...`` reduces files or folders of them.
+``python -m pytest_nwb_benchmarks reduce PATH...`` reduces files or folders of them; it also
+takes pytest-benchmark JSON with raw timings (see :mod:`._pytest_benchmark`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from ._pytest_benchmark import PytestBenchmarkFileError
 
 __all__ = [
     "AsvResultsError",
@@ -62,6 +65,8 @@ class ReducedResults:
         ``{benchmark id: [params key, ...]}`` of combinations asv skipped (``NaN``).
     failed : dict
         ``{benchmark id: [params key, ...]}`` of combinations that failed (``null``).
+    extra : dict
+        Further top-level entries of the reduced file (such as the ``benchmarks`` metadata).
     """
 
     results: dict[str, dict[str, Any]]
@@ -70,6 +75,7 @@ class ReducedResults:
     notes: list[str] = field(default_factory=list)
     skipped: dict[str, list[str]] = field(default_factory=dict)
     failed: dict[str, list[str]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -320,6 +326,7 @@ def _write(reduced: ReducedResults, results_dir: Path, machine_hash: str, enviro
         machine_hash=machine_hash,
         environment_hash=environment_hash,
         timestamp=reduced.timestamp,
+        extra=reduced.extra or None,
     )
 
 
@@ -377,6 +384,15 @@ def find_asv_results_files(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
+def _reduce_any(raw: Any, rootdir: Path) -> ReducedResults:
+    """Reduce asv results, or pytest-benchmark JSON (told apart by its ``benchmarks`` list)."""
+    from ._pytest_benchmark import is_pytest_benchmark_json, reduce_pytest_benchmark
+
+    if is_pytest_benchmark_json(raw):
+        return reduce_pytest_benchmark(raw, rootdir)
+    return reduce_asv_results(raw)
+
+
 def main(argv: list[str]) -> int:
     """The ``reduce`` command: reduce asv results files into this project's result files.
 
@@ -393,10 +409,11 @@ def main(argv: list[str]) -> int:
     """
     parser = argparse.ArgumentParser(
         prog="python -m pytest_nwb_benchmarks reduce",
-        description="Reduce asv results files (format version 2) into this project's result files. Each is "
-        "named after the machine and environment its asv file describes (asv's machine parameters and "
-        "machine.json, its Python and requirements), or after this machine and environment with "
-        "--headers-from this. A folder stands for every results file below it.",
+        description="Reduce asv results files (format version 2), and pytest-benchmark JSON saved with raw "
+        "data, into this project's result files. Each is named after the machine and environment its file "
+        "describes (asv's machine parameters and machine.json, its Python and requirements; pytest-benchmark's "
+        "machine_info), or after this machine and environment with --headers-from this. A folder stands for "
+        "every results file below it.",
     )
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="asv results file or folder")
     parser.add_argument("--results-dir", type=Path, default=Path("results"), help="where to write (default: ./results)")
@@ -407,6 +424,12 @@ def main(argv: list[str]) -> int:
         help="name the reduced files after the machine and environment each asv file describes (file, the "
         "default) or after this machine and environment (this)",
     )
+    parser.add_argument(
+        "--rootdir",
+        type=Path,
+        default=Path("."),
+        help="pytest-benchmark files: the folder their node ids are relative to (default: the current folder)",
+    )
     args = parser.parse_args(argv)
 
     missing = [str(path) for path in args.paths if not path.exists()]
@@ -415,29 +438,31 @@ def main(argv: list[str]) -> int:
         return 2
     files = list(find_asv_results_files(args.paths))
     if not files:
-        print(f"error: no asv results files in {', '.join(map(str, args.paths))}", file=sys.stderr)
+        print(f"error: no asv or pytest-benchmark results files in {', '.join(map(str, args.paths))}", file=sys.stderr)
         return 1
 
-    from ._asv_headers import AsvHeaders, headers_of_asv_file
     from ._environment import ensure_environment_header
+    from ._foreign_headers import ForeignHeaders, headers_of_results_file
     from ._machine import ensure_machine_header
 
     results_dir: Path = args.results_dir
     results_dir.mkdir(parents=True, exist_ok=True)
-    this_machine: AsvHeaders | None = None
+    this_machine: ForeignHeaders | None = None
     if args.headers_from == "this":
-        this_machine = AsvHeaders(ensure_machine_header(results_dir).hash, ensure_environment_header(results_dir).hash)
+        this_machine = ForeignHeaders(
+            ensure_machine_header(results_dir).hash, ensure_environment_header(results_dir).hash
+        )
     failures = 0
     for path in files:
         try:
             raw = load_asv_results(path)
-            reduced = reduce_asv_results(raw)
-        except AsvResultsError as error:
+            reduced = _reduce_any(raw, args.rootdir)
+        except (AsvResultsError, PytestBenchmarkFileError) as error:
             failures += 1
             print(f"error: {path}: {error}", file=sys.stderr)
             continue
         try:
-            headers = this_machine or headers_of_asv_file(raw, path, results_dir)
+            headers = this_machine or headers_of_results_file(raw, path, results_dir)
             written = _write(reduced, results_dir, headers.machine_hash, headers.environment_hash)
         except (OSError, TypeError, ValueError) as error:
             failures += 1
