@@ -11,8 +11,10 @@ import sys
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "compare": ("._compare_cli", "compare two runs and judge each benchmark faster, slower, same or uncertain"),
     "limit-report": ("._limit_report", "compare each NWB reading method of a result file with the physical limit"),
     "machine": ("._machine", "print this machine's header and its hash"),
+    "regressions": ("._regressions", "find the steps (regressions and improvements) in a results folder's history"),
     "reduce": ("._reduce", "reduce asv results files into the project's result files"),
     "upload": ("._upload", "upload result files to the results server"),
 }
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"unknown command {argv[0]!r}", file=out)
         print("usage: python -m pytest_nwb_benchmarks <command> [options]\n\ncommands:", file=out)
         for name, (_, help_text) in sorted(COMMANDS.items()):
-            print(f"  {name:<12} {help_text}", file=out)
+            print(f"  {name:<13} {help_text}", file=out)
         return 0 if out is sys.stdout else 2
     module_name, _ = COMMANDS[argv[0]]
     module = importlib.import_module(module_name, __package__ or "pytest_nwb_benchmarks")
