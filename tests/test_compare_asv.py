@@ -153,7 +153,7 @@ def test_p_values_match_asv_on_the_real_samples(asv_runs: tuple[Path, list[str],
     samples = []
     for commit in commits:
         (result,) = iter_results_for_machine_and_hash(str(repo / ".asv" / "results"), "demo", commit)
-        samples.append({key: result.get_result_samples(key, [])[0][0] for key in result.get_all_result_keys()})
+        samples.append({key: result.get_result_samples(key, result.get_result_params(key))[0] for key in result.get_all_result_keys()})
     for key in samples[0]:
         assert mann_whitney_p(samples[0][key], samples[1][key]) == pytest.approx(
             mann_whitney_u(samples[0][key], samples[1][key])[1], rel=1e-9, abs=1e-15
