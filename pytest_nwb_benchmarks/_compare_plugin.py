@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 
-from ._compare import IncomparableRuns, RunComparison, compare_result_files, resolve_run
-from ._compare_cli import format_comparison
 from ._file_names import InvalidFileName, parse_file_name
-from ._result_files import InvalidResultFile, read_result_file
-from ._verdict import DEFAULT_THRESHOLD
+
+# The statistics (numpy, scipy) are imported only when a comparison is asked for: this plugin is
+# loaded into every pytest session.
 
 __all__: list[str] = []
 
@@ -61,8 +60,11 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError("--nwb-compare-fail needs --nwb-compare=REF")
 
 
-def _compare(config: pytest.Config, result_path: Path) -> RunComparison:
+def _compare(config: pytest.Config, result_path: Path) -> Any:
+    from ._compare import compare_result_files, resolve_run
     from ._plugin import results_dir
+    from ._result_files import read_result_file
+    from ._verdict import DEFAULT_THRESHOLD
 
     reference = config.getoption("nwb_compare")
     fail = config.getoption("nwb_compare_fail")
@@ -95,6 +97,10 @@ def pytest_nwb_results_written(config: pytest.Config, paths: list[Path]) -> None
     result_path = _result_file(paths)
     if result_path is None:
         return
+    from ._compare import IncomparableRuns
+    from ._compare_cli import format_comparison
+    from ._result_files import InvalidResultFile
+
     try:
         comparison = _compare(config, result_path)
     except (IncomparableRuns, InvalidResultFile) as error:

@@ -25,7 +25,7 @@ from pytest_nwb_benchmarks._reduce import reduce_asv_results_file
 
 pytest.importorskip("asv")
 
-SUITE = '''
+SUITE = """
 import json
 import pathlib
 import time
@@ -51,7 +51,7 @@ def _make(name):
 
 for _name in WORK:
     globals()[_name] = _make(_name)
-'''
+"""
 # Loop lengths (about 1 ms per 20 000 on the development machine).
 BEFORE = {
     "time_unchanged": 60_000,
@@ -153,7 +153,12 @@ def test_p_values_match_asv_on_the_real_samples(asv_runs: tuple[Path, list[str],
     samples = []
     for commit in commits:
         (result,) = iter_results_for_machine_and_hash(str(repo / ".asv" / "results"), "demo", commit)
-        samples.append({key: result.get_result_samples(key, result.get_result_params(key))[0] for key in result.get_all_result_keys()})
+        samples.append(
+            {
+                key: result.get_result_samples(key, result.get_result_params(key))[0]
+                for key in result.get_all_result_keys()
+            }
+        )
     for key in samples[0]:
         assert mann_whitney_p(samples[0][key], samples[1][key]) == pytest.approx(
             mann_whitney_u(samples[0][key], samples[1][key])[1], rel=1e-9, abs=1e-15
