@@ -173,11 +173,13 @@ def _steps(threshold: float, machine: str | None) -> list[Step]:
 
 
 def steps_for(benchmark: str, params: str, quantity: str | None) -> list[Step]:
-    """The confirmed steps of one series (every machine), for marking them on a plot."""
+    """The confirmed steps of one series (every machine), for marking them on a plot; none without asv."""
+    try:
+        found = _steps(DEFAULT_THRESHOLD, None)
+    except RuntimeError:  # asv (its step detection) is not installed: plot without marks
+        return []
     return [
-        step
-        for step in _steps(DEFAULT_THRESHOLD, None)
-        if (step.benchmark, step.params, step.quantity) == (benchmark, params, quantity or None)
+        step for step in found if (step.benchmark, step.params, step.quantity) == (benchmark, params, quantity or None)
     ]
 
 
