@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from ._compare import ComparisonRow, IncomparableRuns, RunComparison, compare_runs
 from ._result_files import InvalidResultFile
-from ._verdict import DEFAULT_THRESHOLD
+from ._verdict import DEFAULT_THRESHOLD, Verdict
 
-__all__ = ["format_comparison", "main", "select_rows"]
+__all__ = ["format_comparison", "main", "parse_threshold", "select_rows"]
 
 _MARKS = {"faster": "-", "slower": "+", "same": " ", "uncertain": "?"}
 _SORTS = ("name", "ratio", "verdict")
@@ -45,8 +45,8 @@ def _number(value: float | None, unit: str = "") -> str:
     return f"{value:.4g}"
 
 
-def _ratio(row: ComparisonRow) -> str:
-    verdict = row.result
+def ratio_text(verdict: Verdict) -> str:
+    """The ratio and, for measured values, its interval: ``1.250 [1.210, 1.290]``."""
     if verdict.ratio is None:
         return "n/a"
     text = f"{verdict.ratio:.3f}"
@@ -55,13 +55,23 @@ def _ratio(row: ComparisonRow) -> str:
     return text
 
 
-def _name(row: ComparisonRow) -> str:
-    name = row.benchmark
-    if row.params not in ("", "()"):
-        name += row.params if row.params.startswith("(") else f"({row.params})"
-    if row.quantity is not None:
-        name += f" [{row.quantity}]"
+def p_text(verdict: Verdict) -> str:
+    """The p-value as shown in tables (``exact`` for exact values)."""
+    return "exact" if verdict.exact else ("n/a" if verdict.p_value is None else f"{verdict.p_value:.2g}")
+
+
+def series_name(benchmark: str, params: str, quantity: str | None) -> str:
+    """``benchmark(params) [quantity]``, leaving out what is empty."""
+    name = benchmark
+    if params not in ("", "()"):
+        name += params if params.startswith("(") else f"({params})"
+    if quantity is not None:
+        name += f" [{quantity}]"
     return name
+
+
+def _name(row: ComparisonRow) -> str:
+    return series_name(row.benchmark, row.params, row.quantity)
 
 
 def select_rows(comparison: RunComparison, *, only_changed: bool = False, sort: str = "name") -> list[ComparisonRow]:
@@ -79,14 +89,13 @@ def select_rows(comparison: RunComparison, *, only_changed: bool = False, sort: 
 def _cells(row: ComparisonRow) -> list[str]:
     unit = _unit(row.benchmark, row.quantity)
     verdict = row.result
-    p_value = "exact" if verdict.exact else ("n/a" if verdict.p_value is None else f"{verdict.p_value:.2g}")
     reason = f" ({verdict.reason})" if verdict.verdict == "uncertain" else ""
     return [
         _MARKS[verdict.verdict],
         _number(verdict.baseline_median, unit),
         _number(verdict.contender_median, unit),
-        _ratio(row),
-        p_value,
+        ratio_text(verdict),
+        p_text(verdict),
         verdict.verdict + reason,
         _name(row),
     ]
@@ -146,13 +155,22 @@ def format_comparison(
     return "\n".join(_header_lines(comparison) + [""] + table) + "\n"
 
 
-def _threshold(text: str) -> float:
-    value = float(text.rstrip("%")) / (100.0 if text.endswith("%") else 1.0)
-    if not (0 <= value < 10 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(
-            f"threshold must be a fraction such as 0.1 or a percentage such as 10%, not {text!r}"
-        )
+def parse_threshold(text: str) -> float:
+    """Read a threshold written as a fraction (``0.1``) or a percentage (``10%``); ValueError otherwise."""
+    try:
+        value = float(text.rstrip("%")) / (100.0 if text.endswith("%") else 1.0)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < 10:
+        raise ValueError(f"threshold must be a fraction such as 0.1 or a percentage such as 10%, not {text!r}")
     return value
+
+
+def _threshold(text: str) -> float:
+    try:
+        return parse_threshold(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ._compare import iter_quantities
+from ._compare_cli import _threshold, p_text, ratio_text, series_name
 from ._result_files import InvalidResultFile, ResultFile, iter_result_files, read_result_file
 from ._verdict import CONFIDENCE, DEFAULT_THRESHOLD, Verdict, judge_samples
 
@@ -187,15 +188,10 @@ def _format(steps: Sequence[Step], fmt: str, notes: Sequence[str]) -> str:
     header = ["kind", "ratio [99% CI]", "p", "between commits", "benchmark"]
     lines = []
     for step in steps:
-        r = step.result
-        ratio = "n/a" if r.ratio is None else f"{r.ratio:.3f}"
-        if r.ci_low is not None and r.ci_high is not None:
-            ratio += f" [{r.ci_low:.3f}, {r.ci_high:.3f}]"
-        p_value = "exact" if r.exact else ("n/a" if r.p_value is None else f"{r.p_value:.2g}")
-        name = step.benchmark + ("" if step.params in ("", "()") else step.params)
-        name += "" if step.quantity is None else f" [{step.quantity}]"
+        name = series_name(step.benchmark, step.params, step.quantity)
         between = f"{step.before_commit[:10]}..{step.after_commit[:10]} ({step.after_timestamp})"
-        lines.append([step.kind, ratio, p_value, between, f"{name} on {step.machine_hash[:12]}"])
+        cells = [ratio_text(step.result), p_text(step.result), between, f"{name} on {step.machine_hash[:12]}"]
+        lines.append([step.kind, *cells])
     if fmt == "markdown":
         rows = [header, ["---"] * len(header), *lines]
         text = "\n".join("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows)
@@ -208,7 +204,6 @@ def _format(steps: Sequence[Step], fmt: str, notes: Sequence[str]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``regressions`` command; return 0, 1 when ``--fail-on`` matched, 2 on an input error."""
-    from ._compare_cli import _threshold
 
     parser = argparse.ArgumentParser(prog="nwb-benchmarks regressions", description=__doc__.splitlines()[0])
     parser.add_argument("results_dir", type=Path, help="a folder of result files")

@@ -216,12 +216,13 @@ def judge_samples(
         return Verdict(med_a, med_b, verdict=verdict, reason=reason, **values)  # type: ignore[arg-type]
 
     if _is_exact(baseline) and _is_exact(contender):
-        same = med_a == med_b
-        p_value = 1.0 if same else 0.0
-        direction = "slower" if med_b > med_a else "faster"
-        if ratio is not None:
-            direction = _outside(ratio, threshold) or "same"
-        return verdict(direction if not same else "same", "exact values", p_value=p_value, exact=True)
+        if med_a == med_b:
+            outcome = "same"
+        elif ratio is None:  # from zero (or a negative count): the direction is all there is
+            outcome = "slower" if med_b > med_a else "faster"
+        else:
+            outcome = _outside(ratio, threshold) or "same"
+        return verdict(outcome, "exact values", p_value=1.0 if med_a == med_b else 0.0, exact=True)
     if len(a) < 2 or len(b) < 2:
         return verdict("uncertain", f"too few samples: {len(a)} vs {len(b)}")
     p_value = mann_whitney_p(a, b)

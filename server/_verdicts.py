@@ -9,7 +9,6 @@ it does not depend on the database tables.
 
 from __future__ import annotations
 
-import math
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from pytest_nwb_benchmarks._compare import IncomparableRuns, RunComparison, compare_result_files
-from pytest_nwb_benchmarks._compare_cli import select_rows
+from pytest_nwb_benchmarks._compare_cli import parse_threshold, select_rows
 from pytest_nwb_benchmarks._regressions import DEFAULT_WINDOW, Step, find_steps
 from pytest_nwb_benchmarks._result_files import InvalidResultFile, ResultFile, read_result_file
 from pytest_nwb_benchmarks._verdict import DEFAULT_THRESHOLD
@@ -59,16 +58,10 @@ def stored_runs() -> dict[str, ResultFile]:
 
 
 def _threshold() -> float:
-    text = request.args.get("threshold", "")
-    if not text:
-        return DEFAULT_THRESHOLD
     try:
-        value = float(text.rstrip("%")) / (100.0 if text.endswith("%") else 1.0)
-    except ValueError:
-        value = math.nan
-    if not (0 <= value < 10):
-        abort(400, f"threshold must be a fraction such as 0.1 or a percentage such as 10%, not {text!r}")
-    return value
+        return parse_threshold(request.args.get("threshold") or "10%")
+    except ValueError as error:
+        abort(400, str(error))
 
 
 def _flag(name: str) -> bool:

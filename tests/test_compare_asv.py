@@ -67,18 +67,9 @@ AFTER = {
     "time_small_change": 63_000,
     "time_tiny": 2_000,
 }
-CONFIG = {
-    "version": 1,
-    "project": "demo",
-    "repo": ".",
-    "dvcs": "git",
-    "branches": ["main"],
-    "environment_type": "existing",
-    "benchmark_dir": "benchmarks",
-    "results_dir": ".asv/results",
-    "env_dir": ".asv/env",
-    "html_dir": ".asv/html",
-}
+# The repository's own asv configuration ("existing" environment, benchmarks/ folder).
+CONFIG = json.loads((Path(__file__).resolve().parents[1] / "asv.conf.json").read_text())
+RESULTS = CONFIG["results_dir"]
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str]) -> str:
@@ -127,7 +118,7 @@ def test_verdicts_agree_with_asv_compare(asv_runs: tuple[Path, list[str], dict[s
     assert set(marks) == set(BEFORE), marks
     files = []
     for commit in commits:
-        (asv_file,) = (repo / ".asv" / "results" / "demo").glob(f"{commit[:8]}-*.json")
+        (asv_file,) = (repo / RESULTS / "demo").glob(f"{commit[:8]}-*.json")
         folder = tmp_path / commit[:8]
         files.append(reduce_asv_results_file(asv_file, folder, "m" * 40, "e" * 40))
     comparison = compare_runs(files[0], files[1], threshold=0.10)
@@ -152,7 +143,7 @@ def test_p_values_match_asv_on_the_real_samples(asv_runs: tuple[Path, list[str],
     repo, commits, _ = asv_runs
     samples = []
     for commit in commits:
-        (result,) = iter_results_for_machine_and_hash(str(repo / ".asv" / "results"), "demo", commit)
+        (result,) = iter_results_for_machine_and_hash(str(repo / RESULTS), "demo", commit)
         samples.append(
             {
                 key: result.get_result_samples(key, result.get_result_params(key))[0]
