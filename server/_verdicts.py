@@ -10,6 +10,7 @@ it does not depend on the database tables.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,9 @@ __all__ = ["steps_for", "stored_runs", "verdicts"]
 verdicts = Blueprint("verdicts", __name__)
 
 _lock = threading.Lock()
-_cache: dict[str, Any] = {"commit": None, "runs": {}, "steps": {}}
-# At most this many distinct (threshold, machine) step searches are kept per store commit.
-_STEP_CACHE_SIZE = 16
+_cache: dict[str, Any] = {"commit": None, "runs": {}, "steps": {}, "comparisons": {}}
+# At most this many step searches and comparisons are kept per store commit (each costs a bootstrap per row).
+_CACHE_SIZE = 32
 
 
 def stored_runs() -> dict[str, ResultFile]:
@@ -53,7 +54,7 @@ def stored_runs() -> dict[str, ResultFile]:
                 continue
     ordered = dict(sorted(runs.items(), key=lambda item: (item[1].timestamp, item[0])))
     with _lock:
-        _cache.update(commit=commit, runs=ordered, steps={})
+        _cache.update(commit=commit, runs=ordered, steps={}, comparisons={})
     return ordered
 
 
@@ -93,13 +94,32 @@ def _comparison() -> tuple[dict[str, ResultFile], str, str, RunComparison | None
     threshold = _threshold()
     if not (base and head):
         return runs, base, head, None, "no earlier run of the same machine and environment to compare with"
+    allow = _flag("allow_other_machine")
     try:
-        comparison = compare_result_files(
-            runs[base], runs[head], threshold=threshold, allow_other_machine=_flag("allow_other_machine")
+        comparison = _cached(
+            "comparisons", (base, head, threshold, allow), lambda: _compare(runs, base, head, threshold, allow)
         )
     except IncomparableRuns as error:
         return runs, base, head, None, str(error).replace("pass --allow-other-machine", "tick 'other machines'")
     return runs, base, head, comparison, ""
+
+
+def _compare(runs: dict[str, ResultFile], base: str, head: str, threshold: float, allow: bool) -> RunComparison:
+    return compare_result_files(runs[base], runs[head], threshold=threshold, allow_other_machine=allow)
+
+
+def _cached(kind: str, key: tuple, compute: Callable[[], Any]) -> Any:
+    """Return ``compute()``, kept for the current store commit under ``kind`` and ``key``."""
+    with _lock:
+        key = (_cache["commit"], *key)  # a value computed while the store moved on is never served later
+        if key in _cache[kind]:
+            return _cache[kind][key]
+    value = compute()
+    with _lock:
+        if len(_cache[kind]) >= _CACHE_SIZE:
+            _cache[kind].clear()
+        _cache[kind][key] = value
+    return value
 
 
 def _sort() -> str:
@@ -152,17 +172,11 @@ def compare_json() -> tuple[Response, int] | Response:
 
 def _steps(threshold: float, machine: str | None) -> list[Step]:
     runs = stored_runs()
-    key = (threshold, machine)
-    with _lock:
-        cached = _cache["steps"].get(key)
-    if cached is not None:
-        return cached
-    steps = find_steps(runs.values(), threshold=threshold, window=DEFAULT_WINDOW, machine=machine)
-    with _lock:
-        if len(_cache["steps"]) >= _STEP_CACHE_SIZE:
-            _cache["steps"].clear()
-        _cache["steps"][key] = steps
-    return steps
+    return _cached(
+        "steps",
+        (threshold, machine),
+        lambda: find_steps(runs.values(), threshold=threshold, window=DEFAULT_WINDOW, machine=machine),
+    )
 
 
 def steps_for(benchmark: str, params: str, quantity: str | None) -> list[Step]:

@@ -193,3 +193,44 @@ def test_legacy_result_files_compare(tmp_path: Path) -> None:
     comparison = compare_runs(legacy[0], legacy[-1], allow_other_machine=True)
     assert comparison.rows or comparison.notes
     json.dumps(comparison.to_json(), allow_nan=False)
+
+
+NUMBERS = st.one_of(
+    st.integers(-(10**6), 10**12),
+    st.floats(min_value=-1e6, max_value=1e12, allow_nan=False, allow_infinity=False),
+)
+SAMPLES = st.one_of(
+    st.lists(NUMBERS, min_size=0, max_size=12),
+    st.dictionaries(
+        st.sampled_from(["requests", "bytes", "latencies", "method", "flag"]),
+        st.one_of(NUMBERS, st.lists(NUMBERS, max_size=6), st.text(max_size=3), st.booleans(), st.none()),
+        max_size=4,
+    ),
+)
+RESULTS = st.dictionaries(
+    st.sampled_from(["b.T.time_a", "b.T.track_b", "b.T.peakmem_c"]),
+    st.dictionaries(st.sampled_from(["()", "('x',)", "('y',)"]), SAMPLES, max_size=2),
+    max_size=3,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(RESULTS, RESULTS, st.floats(0.0, 2.0))
+def test_any_valid_results_compare_to_strict_json(before: dict, after: dict, threshold: float) -> None:
+    from pytest_nwb_benchmarks import compare_result_files
+    from pytest_nwb_benchmarks._compare_cli import format_comparison
+    from pytest_nwb_benchmarks._result_files import ResultFile
+
+    runs = [
+        ResultFile(2, stamp, "c" * 40, ENVIRONMENT, MACHINE, results)
+        for stamp, results in (("2026-01-01-00-00-00", before), ("2026-01-02-00-00-00", after))
+    ]
+    comparison = compare_result_files(*runs, threshold=threshold)
+    for row in comparison.rows:
+        assert row.result.verdict in ("faster", "slower", "same", "uncertain")
+        if row.result.verdict == "uncertain":
+            assert row.result.reason
+    document = json.loads(format_comparison(comparison, fmt="json"))
+    assert sum(document[verdict] for verdict in ("faster", "slower", "same", "uncertain")) == len(document["rows"])
+    format_comparison(comparison, fmt="markdown", sort="ratio")
+    format_comparison(comparison, fmt="table", sort="verdict")
