@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"unknown command {argv[0]!r}", file=out)
         print("usage: python -m pytest_nwb_benchmarks <command> [options]\n\ncommands:", file=out)
         for name, (_, help_text) in sorted(COMMANDS.items()):
-            print(f"  {name:<13} {help_text}", file=out)
+            print(f"  {name:<12} {help_text}", file=out)
         return 0 if out is sys.stdout else 2
     module_name, _ = COMMANDS[argv[0]]
     module = importlib.import_module(module_name, __package__ or "pytest_nwb_benchmarks")
