@@ -267,9 +267,11 @@ def compare_runs(
     RunComparison
         The comparison.
     """
-    first = resolve_run(baseline, machine=machine)
-    second = resolve_run(contender, machine=machine)
-    if Path(baseline).is_dir() and Path(contender).is_dir() and Path(baseline).resolve() == Path(contender).resolve():
-        # One folder on both sides: its latest run against the run before it.
+    if Path(baseline).is_dir() and Path(baseline).resolve() == Path(contender).resolve():
+        # One folder on both sides: its latest run against the run before it (same machine and environment).
+        second = resolve_run(contender, machine=machine)
         first = resolve_run(baseline, machine=machine, before=second)
+    else:
+        first = resolve_run(baseline, machine=machine)
+        second = resolve_run(contender, machine=machine)
     return compare_result_files(first, second, threshold=threshold, allow_other_machine=allow_other_machine)
