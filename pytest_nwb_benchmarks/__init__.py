@@ -52,6 +52,18 @@ _register("._network", "network_activity_tracker", "NetworkTracker")
 _register("._reduce", "reduce_asv_results", "reduce_asv_results_file", "ReducedResults", "AsvResultsError")
 _register("._pytest_benchmark", "reduce_pytest_benchmark", "PytestBenchmarkFileError")
 _register("._pytest_benchmark_export", "export_result_file", "to_pytest_benchmark")
+_register("._verdict", "judge_samples", "mann_whitney_p", "Verdict")
+_register(
+    "._compare",
+    "compare_runs",
+    "compare_result_files",
+    "resolve_run",
+    "RunComparison",
+    "ComparisonRow",
+    "IncomparableRuns",
+)
+_register("._compare_cli", "format_comparison")
+_register("._regressions", "find_steps", "Step")
 _register("._upload", "upload_result_files", "UploadOutcome", "UploadTracker", "UploadTrackerError")
 
 

@@ -11,10 +11,12 @@ import sys
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "compare": ("._compare_cli", "compare two runs and judge each benchmark faster, slower, same or uncertain"),
     "export": ("._pytest_benchmark_export", "write a result file as pytest-benchmark JSON"),
     "limit-report": ("._limit_report", "compare each NWB reading method of a result file with the physical limit"),
     "machine": ("._machine", "print this machine's header and its hash"),
     "reduce": ("._reduce", "reduce asv results or pytest-benchmark JSON into the project's result files"),
+    "regressions": ("._regressions", "find the steps (regressions and improvements) in a results folder's history"),
     "upload": ("._upload", "upload result files to the results server"),
 }
 

@@ -16,6 +16,7 @@ from server._browser import browser
 from server._config import CONFIG_KEYS, load_config
 from server._openapi import openapi
 from server._service import ResultsService
+from server._verdicts import verdicts
 
 __all__ = ["CONFIG_KEYS", "create_app"]
 
@@ -49,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(openapi)
     app.register_blueprint(browser)
+    app.register_blueprint(verdicts)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:

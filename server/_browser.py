@@ -10,9 +10,6 @@ from server._plots import samples_over_time_svg
 
 browser = Blueprint("browser", __name__)
 
-# Ratios of medians within this band count as "no change": repeats of one benchmark scatter by a few percent.
-_SAME_BAND = 0.05
-
 
 @browser.app_template_filter("when")
 def when(value: object) -> str:
@@ -137,83 +134,8 @@ def benchmark_plot() -> Response:
     title = f"{name}\n{params}" + (f" [{variable}]" if variable else "")
     unit = rows["unit"].iloc[0] if not rows.empty else ""
     by_commit = request.args.get("x") == "commit"
-    svg = samples_over_time_svg(rows, _machine_names(), title, unit, by_commit=by_commit)
+    from server._verdicts import steps_for
+
+    steps = [(step.after_commit, step.after_timestamp, step.kind) for step in steps_for(name, params, variable or None)]
+    svg = samples_over_time_svg(rows, _machine_names(), title, unit, by_commit=by_commit, steps=steps)
     return Response(svg, mimetype="image/svg+xml")
-
-
-def compare_runs(samples: pd.DataFrame, base: str, head: str) -> list[dict]:
-    """Ratio of medians (head / base) for every benchmark, parameter key and variable both runs have.
-
-    Parameters
-    ----------
-    samples : pandas.DataFrame
-        The samples table.
-    base, head : str
-        Run ids (result file names without ``.json``).
-
-    Returns
-    -------
-    list of dict
-        One row per comparable series, with ``verdict`` "faster", "slower" or "same" (lower is better
-        for every unit the suite records: seconds, bytes, packets).
-    """
-    keys = ["benchmark", "params", "variable"]
-    medians = (
-        samples[samples["run"].isin([base, head])]
-        .fillna({"variable": ""})
-        .groupby(keys + ["run"])["value"]
-        .median()
-        .unstack("run")
-    )
-    if base not in medians or head not in medians:
-        return []
-    medians = medians.dropna(subset=[base, head])
-    rows = []
-    for (benchmark, params, variable), row in medians.iterrows():
-        base_value, head_value = row[base], row[head]
-        ratio = head_value / base_value if base_value else None
-        if ratio is None:
-            verdict = "same" if head_value == base_value else "slower"
-        elif ratio < 1 - _SAME_BAND:
-            verdict = "faster"
-        elif ratio > 1 + _SAME_BAND:
-            verdict = "slower"
-        else:
-            verdict = "same"
-        rows.append(
-            {
-                "benchmark": benchmark,
-                "params": params,
-                "variable": variable,
-                "base": base_value,
-                "head": head_value,
-                "ratio": ratio,
-                "verdict": verdict,
-            }
-        )
-    return rows
-
-
-@browser.get("/compare")
-def compare_page() -> str:
-    """Compare two runs: ratio of medians per benchmark, faster and slower marked."""
-    tables = service().tables()
-    run_ids = list(tables.runs.sort_values("timestamp", ascending=False)["run"])
-    base = request.args.get("base") or (run_ids[1] if len(run_ids) > 1 else "")
-    head = request.args.get("head") or (run_ids[0] if run_ids else "")
-    for chosen in (base, head):
-        if chosen and chosen not in run_ids:
-            abort(404, f"no run {chosen!r}")
-    rows = compare_runs(tables.samples, base, head) if base and head else []
-    verdicts = {verdict: sum(row["verdict"] == verdict for row in rows) for verdict in ("faster", "slower", "same")}
-    runs = tables.runs.set_index("run")
-    return render_template(
-        "compare.html",
-        run_ids=run_ids,
-        runs=runs,
-        base=base,
-        head=head,
-        rows=rows,
-        verdicts=verdicts,
-        names=_machine_names(),
-    )

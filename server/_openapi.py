@@ -187,6 +187,37 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/data/compare": {
+                "get": {
+                    "summary": "Compare two runs: verdicts per benchmark, parameter key and quantity",
+                    "description": "By default the latest run against the previous run of its machine and "
+                    "environment. See docs/comparing.rst for the statistics.",
+                    "parameters": [
+                        *(
+                            {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+                            for name in ("base", "head", "threshold", "sort", "only_changed", "allow_other_machine")
+                        ),
+                    ],
+                    "responses": {
+                        "200": {"description": "The two runs, the counts of each verdict and one row per series"},
+                        "400": _error_response("A bad query value, or runs of different machines not allowed"),
+                        "404": _error_response("No such run, or nothing to compare with"),
+                    },
+                }
+            },
+            "/data/regressions": {
+                "get": {
+                    "summary": "Steps (regressions and improvements) found in every series of the history",
+                    "parameters": [
+                        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+                        for name in ("threshold", "machine")
+                    ],
+                    "responses": {
+                        "200": {"description": "The threshold and one entry per confirmed step"},
+                        "400": _error_response("A bad threshold"),
+                    },
+                }
+            },
             "/health": {
                 "get": {"summary": "Liveness and the stores' commits", "responses": {"200": {"description": "OK"}}}
             },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import matplotlib
 
@@ -13,7 +14,12 @@ from matplotlib.figure import Figure  # noqa: E402
 
 
 def samples_over_time_svg(
-    samples: pd.DataFrame, names: dict[str, str], title: str, unit: str, by_commit: bool = False
+    samples: pd.DataFrame,
+    names: dict[str, str],
+    title: str,
+    unit: str,
+    by_commit: bool = False,
+    steps: Sequence[tuple[str, str, str]] = (),
 ) -> bytes:
     """Plot one benchmark's samples against run time or commit, one colour (series) per machine.
 
@@ -29,6 +35,9 @@ def samples_over_time_svg(
         The values' unit, for the y label.
     by_commit : bool
         Put the commits (in order of their first run) on the x axis instead of the run time.
+    steps : sequence of (str, str, str)
+        Detected steps to mark with a vertical line: ``(first commit after, its run's timestamp
+        YYYY-MM-DD-HH-MM-SS, "regression" or "improvement")``.
 
     Returns
     -------
@@ -52,6 +61,16 @@ def samples_over_time_svg(
         points = axes.scatter(group[x_column], group["value"], s=12, alpha=0.35)
         medians = group.groupby(x_column)["value"].median().sort_index()
         axes.plot(medians.index, medians.values, marker="o", label=label, color=points.get_facecolor()[0][:3])
+    positions = {commit: k for k, commit in enumerate(order)} if x_column == "position" else {}
+    for commit, timestamp, kind in steps:
+        if x_column == "position":
+            if commit not in positions:
+                continue
+            x = positions[commit] - 0.5
+        else:
+            x = pd.Timestamp(pd.to_datetime(timestamp, format="%Y-%m-%d-%H-%M-%S", utc=True))
+        color = "#b3261e" if kind == "regression" else "#0a7a2f"
+        axes.axvline(x, color=color, linestyle="--", linewidth=1.2, label=f"{kind} at {commit[:8]}")
     axes.set_title(title, fontsize=9, wrap=True)
     axes.set_xlabel("commit (in order of first run)" if x_column == "position" else "run time (UTC)")
     axes.set_ylabel(unit or "value")

@@ -129,13 +129,15 @@ def test_pages_render_in_chromium(browser_url, driver, tmp_path):
 
     runs = requests.get(f"{browser_url}/data/runs", timeout=30).json()
     apple = [run["run"] for run in runs if run["machine"].startswith("e9c0")]
-    query = urlencode({"base": apple[1], "head": apple[2]})
+    query = urlencode({"base": apple[1], "head": apple[2], "allow_other_machine": "1"})
     text = visit(driver, f"{browser_url}/compare?{query}", tmp_path, "compare")
     assert "Contender against baseline" in text
     verdicts = driver.find_elements("css selector", "table.comparison tbody tr")
     assert len(verdicts) > 5
     marked = {row.get_attribute("class") for row in verdicts}
-    assert marked <= {"faster", "slower", "same"} and marked & {"faster", "slower"}
+    # The 2024 runs kept three samples per benchmark: too few for any timing verdict but "uncertain".
+    assert marked <= {"faster", "slower", "same", "uncertain"} and "uncertain" in marked
+    assert "too few samples" in text
 
 
 @needs_chromium

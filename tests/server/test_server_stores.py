@@ -12,7 +12,6 @@ import pytest
 from server_test_support import REPO_ROOT, fsck_problems, git, remote_files, result_content
 
 from pytest_nwb_benchmarks._file_names import parse_file_name
-from server._browser import compare_runs
 from server._database import build_tables, unit_of
 from server._stores import Conflict, GitStore, redact_url
 
@@ -77,7 +76,7 @@ def test_units_follow_the_benchmark_prefix():
     assert unit_of("a.B.track_count", None) == ""
 
 
-def test_tables_and_comparison():
+def test_tables():
     files = []
     for index, scale in ((1, 1.0), (2, 0.5)):
         name, content = result_content(index)
@@ -85,15 +84,6 @@ def test_tables_and_comparison():
         files.append((name, parse_file_name(name), content))
     tables = build_tables(files)
     assert tables.counts() == {"samples": 2 * (2 + 2), "machines": 0, "environments": 0, "runs": 2}
-    runs = list(tables.runs["run"])
-    rows = {(row["benchmark"], row["variable"]): row for row in compare_runs(tables.samples, runs[0], runs[1])}
-    timing = rows[("time_read.ReadBenchmark.time_read", "")]
-    assert timing["ratio"] == pytest.approx(0.5) and timing["verdict"] == "faster"
-    downloaded = rows[("network_tracking.Net.track_network_activity", "amount_downloaded_in_bytes")]
-    assert downloaded["ratio"] == pytest.approx(1002 / 1001) and downloaded["verdict"] == "same"
-    backwards = compare_runs(tables.samples, runs[1], runs[0])
-    assert {row["verdict"] for row in backwards if row["benchmark"].startswith("time_")} == {"slower"}
-    assert compare_runs(tables.samples, runs[0], "no-such-run") == []
     assert isinstance(tables.samples["timestamp"].dtype, pd.DatetimeTZDtype)
 
 

@@ -1,0 +1,208 @@
+"""Verdicts on the server: ``/compare`` and ``/regressions`` pages, their JSON endpoints, and steps for the plots.
+
+The statistics are the package's own (:mod:`pytest_nwb_benchmarks._compare`,
+:mod:`pytest_nwb_benchmarks._regressions`), so the server, the command line and pytest judge
+alike. Samples come through one accessor, :func:`stored_runs`, which reads the result files of
+the results store with the package's reader (exact integers stay exact), cached per store commit;
+it does not depend on the database tables.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request
+
+from pytest_nwb_benchmarks._compare import IncomparableRuns, RunComparison, compare_result_files
+from pytest_nwb_benchmarks._compare_cli import parse_threshold, select_rows
+from pytest_nwb_benchmarks._regressions import DEFAULT_WINDOW, Step, find_steps
+from pytest_nwb_benchmarks._result_files import InvalidResultFile, ResultFile, read_result_file
+from pytest_nwb_benchmarks._verdict import DEFAULT_THRESHOLD
+from server._api import error_response, service
+
+__all__ = ["steps_for", "stored_runs", "verdicts"]
+
+verdicts = Blueprint("verdicts", __name__)
+
+_lock = threading.Lock()
+_cache: dict[str, Any] = {"commit": None, "runs": {}, "steps": {}, "comparisons": {}}
+# At most this many step searches and comparisons are kept per store commit (each costs a bootstrap per row).
+_CACHE_SIZE = 32
+
+
+def stored_runs() -> dict[str, ResultFile]:
+    """Every readable result file of the results store by run id (file name without ``.json``), oldest first.
+
+    This is the server's single accessor for raw samples. It is cached until the store's commit
+    changes; unreadable files are left out (the API never stores one).
+    """
+    store = service().results
+    commit = store.head_commit()
+    with _lock:
+        if _cache["commit"] == commit and commit is not None:
+            return _cache["runs"]
+    runs: dict[str, ResultFile] = {}
+    with store.locked() as root:
+        folder = Path(root) / "results"
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                runs[path.stem] = read_result_file(path)
+            except InvalidResultFile:
+                continue
+    ordered = dict(sorted(runs.items(), key=lambda item: (item[1].timestamp, item[0])))
+    with _lock:
+        _cache.update(commit=commit, runs=ordered, steps={}, comparisons={})
+    return ordered
+
+
+def _threshold() -> float:
+    try:
+        return parse_threshold(request.args.get("threshold") or "10%")
+    except ValueError as error:
+        abort(400, str(error))
+
+
+def _flag(name: str) -> bool:
+    return request.args.get(name, "").lower() in ("1", "true", "yes", "on")
+
+
+def _default_base(runs: dict[str, ResultFile], head: str) -> str:
+    """The newest run before ``head`` of the same machine and environment, or ''."""
+    target = runs[head]
+    same = [
+        run_id
+        for run_id, run in runs.items()
+        if run_id != head
+        and (run.machine_hash, run.environment_hash) == (target.machine_hash, target.environment_hash)
+        and (run.timestamp, run_id) < (target.timestamp, head)
+    ]
+    return same[-1] if same else ""
+
+
+def _comparison() -> tuple[dict[str, ResultFile], str, str, RunComparison | None, str]:
+    """Read the query of a compare request; return the runs, both ids, the comparison and any refusal."""
+    runs = stored_runs()
+    head = request.args.get("head") or (next(reversed(runs)) if runs else "")
+    if head and head not in runs:
+        abort(404, f"no run {head!r}")
+    base = request.args.get("base") or (_default_base(runs, head) if head else "")
+    if base and base not in runs:
+        abort(404, f"no run {base!r}")
+    threshold = _threshold()
+    if not (base and head):
+        return runs, base, head, None, "no earlier run of the same machine and environment to compare with"
+    allow = _flag("allow_other_machine")
+    try:
+        comparison = _cached(
+            "comparisons", (base, head, threshold, allow), lambda: _compare(runs, base, head, threshold, allow)
+        )
+    except IncomparableRuns as error:
+        return runs, base, head, None, str(error).replace("pass --allow-other-machine", "tick 'other machines'")
+    return runs, base, head, comparison, ""
+
+
+def _compare(runs: dict[str, ResultFile], base: str, head: str, threshold: float, allow: bool) -> RunComparison:
+    return compare_result_files(runs[base], runs[head], threshold=threshold, allow_other_machine=allow)
+
+
+def _cached(kind: str, key: tuple, compute: Callable[[], Any]) -> Any:
+    """Return ``compute()``, kept for the current store commit under ``kind`` and ``key``."""
+    with _lock:
+        key = (_cache["commit"], *key)  # a value computed while the store moved on is never served later
+        if key in _cache[kind]:
+            return _cache[kind][key]
+    value = compute()
+    with _lock:
+        if len(_cache[kind]) >= _CACHE_SIZE:
+            _cache[kind].clear()
+        _cache[kind][key] = value
+    return value
+
+
+def _sort() -> str:
+    sort = request.args.get("sort", "verdict")
+    if sort not in ("name", "ratio", "verdict"):
+        abort(400, f"sort must be name, ratio or verdict, not {sort!r}")
+    return sort
+
+
+@verdicts.get("/compare")
+def compare_page() -> str:
+    """Compare two runs with verdicts; by default the latest run against the previous one of its machine."""
+    from server._browser import _machine_names
+
+    runs, base, head, comparison, refusal = _comparison()
+    rows = select_rows(comparison, only_changed=_flag("only_changed"), sort=_sort()) if comparison else []
+    return render_template(
+        "verdicts_compare.html",
+        runs=runs,
+        run_ids=list(reversed(runs)),
+        base=base,
+        head=head,
+        comparison=comparison,
+        rows=rows,
+        refusal=refusal,
+        names=_machine_names(),
+        args=request.args,
+    )
+
+
+def _json_comparison(comparison: RunComparison, base: str, head: str) -> dict[str, Any]:
+    document = comparison.to_json()
+    for side, run_id in (("baseline", base), ("contender", head)):
+        document[side].pop("path", None)
+        document[side]["run"] = run_id
+    document["rows"] = [
+        row.to_json() for row in select_rows(comparison, only_changed=_flag("only_changed"), sort=_sort())
+    ]
+    return document
+
+
+@verdicts.get("/data/compare")
+def compare_json() -> tuple[Response, int] | Response:
+    """The comparison of two runs as JSON (same query as the page)."""
+    _, base, head, comparison, refusal = _comparison()
+    if comparison is None:
+        return error_response(400 if base and head else 404, "not comparable", refusal)
+    return jsonify(_json_comparison(comparison, base, head))
+
+
+def _steps(threshold: float, machine: str | None) -> list[Step]:
+    runs = stored_runs()
+    return _cached(
+        "steps",
+        (threshold, machine),
+        lambda: find_steps(runs.values(), threshold=threshold, window=DEFAULT_WINDOW, machine=machine),
+    )
+
+
+def steps_for(benchmark: str, params: str, quantity: str | None) -> list[Step]:
+    """The confirmed steps of one series (every machine), for marking them on a plot; none without asv."""
+    try:
+        found = _steps(DEFAULT_THRESHOLD, None)
+    except RuntimeError:  # asv (its step detection) is not installed: plot without marks
+        return []
+    return [
+        step for step in found if (step.benchmark, step.params, step.quantity) == (benchmark, params, quantity or None)
+    ]
+
+
+@verdicts.get("/regressions")
+def regressions_page() -> str:
+    """Every confirmed step in the history: regressions and improvements, newest first."""
+    from server._browser import _machine_names
+
+    steps = _steps(_threshold(), request.args.get("machine") or None)
+    steps = sorted(steps, key=lambda step: step.after_timestamp, reverse=True)
+    return render_template("regressions.html", steps=steps, names=_machine_names(), args=request.args)
+
+
+@verdicts.get("/data/regressions")
+def regressions_json() -> Response:
+    """The confirmed steps as JSON: ``{"threshold": ..., "steps": [...]}``."""
+    threshold = _threshold()
+    steps = _steps(threshold, request.args.get("machine") or None)
+    return jsonify({"threshold": threshold, "steps": [step.to_json() for step in steps]})
