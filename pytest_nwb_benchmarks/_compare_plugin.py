@@ -1,6 +1,6 @@
 """pytest options ``--nwb-compare=REF`` and ``--nwb-compare-fail=PCT``: judge this run against an earlier one.
 
-Registered as its own plugin (entry point ``nwb_benchmarks_compare``). It acts once the run's
+Registered by :mod:`._plugin` (``pytest_plugins``), so it needs no entry point of its own. It acts once the run's
 result file is written (the ``pytest_nwb_results_written`` hook), prints the comparison after the
 benchmarks' summary table, and turns a passing session into a failing one when a significant
 regression is larger than the ``--nwb-compare-fail`` percentage.

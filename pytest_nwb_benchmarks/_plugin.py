@@ -20,7 +20,7 @@ from ._summary import format_summary
 __all__ = ["record_outcome", "results_dir", "runner_for"]
 
 # pytest-benchmark tests in a benchmark run, and pytest-benchmark JSON out of it.
-pytest_plugins = ["pytest_nwb_benchmarks._pytest_benchmark_plugin"]
+pytest_plugins = ["pytest_nwb_benchmarks._compare_plugin", "pytest_nwb_benchmarks._pytest_benchmark_plugin"]
 
 _RUNNER = pytest.StashKey[Any]()
 _RECORDER = pytest.StashKey[RunRecorder]()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import textwrap
 from pathlib import Path
 
@@ -13,13 +12,10 @@ import scipy.stats  # noqa: F401 - likewise
 pytest_plugins = ["pytester"]
 
 COMMIT = "b" * 40
-PLUGIN = "pytest_nwb_benchmarks._compare_plugin"
 
 
 def _plugin_args() -> list[str]:
-    # An install made before this plugin existed lacks its entry point: load it by name then.
-    names = {entry.value for entry in importlib.metadata.entry_points(group="pytest11")}
-    return [] if PLUGIN in names else ["-p", PLUGIN]
+    return []  # the compare plugin comes with the main one (its ``pytest_plugins``)
 
 
 def _suite(pytester: pytest.Pytester) -> Path:
