@@ -389,7 +389,7 @@ def _connection_problem(error: Exception) -> str:
     """The operating system's reason for a failed connection (e.g. "Connection refused"), briefly."""
     if isinstance(error, requests.Timeout):
         return "no answer in time"
-    match = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(error))
+    match = re.search(r"\[Errno -?[0-9]+\] ([^'\")\]]+)", str(error))
     return match.group(1).strip() if match else type(error).__name__
 
 

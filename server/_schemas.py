@@ -20,7 +20,7 @@ RESULT_SCHEMA: dict[str, Any] = {
     "required": ["version", "timestamp", "commit_hash", "environment_hash", "machine_hash", "results"],
     "properties": {
         "version": {"type": "integer", "minimum": 1},
-        "timestamp": {"type": "string", "pattern": r"^\d{4}[-_]\d{2}[-_]\d{2}[-_]\d{2}[-_]\d{2}[-_]\d{2}$"},
+        "timestamp": {"type": "string", "pattern": r"^[0-9]{4}[-_][0-9]{2}[-_][0-9]{2}[-_][0-9]{2}[-_][0-9]{2}[-_][0-9]{2}$"},
         "commit_hash": {"type": "string", "minLength": 1, "maxLength": 64},
         "environment_hash": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
         "machine_hash": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
@@ -74,9 +74,12 @@ ENVIRONMENT_SCHEMA: dict[str, Any] = {
     "additionalProperties": {
         "type": "array",
         "items": {
+            # The forerunner parsed `conda list` by splitting lines on spaces and pairing the words with
+            # name/version/build/channel: a blank line gave {}, a short line a name alone. Such entries
+            # are kept as they are (readers skip entries without a name), so every file it wrote is accepted.
             "type": "object",
-            "required": ["name", "version"],
-            "properties": {"name": {"type": "string", "minLength": 1}, "version": {"type": "string"}},
+            "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+            "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
         },
     },
 }

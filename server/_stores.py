@@ -1,37 +1,37 @@
 """Git-backed file stores: a clone on disk that follows a remote, written under a cross-process lock.
 
-Every write goes: lock, fetch and rebase onto the remote, write, add, commit, push, unlock. The
-lock is an ``fcntl.flock`` on a file in the server's home, so it holds between threads of one
-process and between worker processes that share the home. When the remote moved between the
-fetch and the push, the push is refused; the store fetches, rebases and tries again. When the
-remote cannot be reached, the commit stays in the clone and goes out with the next request that
-reaches the remote; the caller is told that the push is pending.
+Uploads are committed by one writer thread per store (group commit: the files queued meanwhile go
+into one commit), under a file lock shared by every process on the same home; the lock is held
+for local git work only. Network work (fetch, push) runs outside the lock, is bounded by timeouts,
+and pushing is the job of a background thread: an upload waits a few seconds for its push and is
+otherwise answered with the push pending, which the background thread retries until the remote
+takes it. At start-up, leftovers of a crashed process in the clone (``index.lock``, ref locks, an
+unfinished rebase or merge) are cleared under the lock, so that a crash never wedges a store.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import filelock
 import git
 
-# How often a refused push is retried (fetch, rebase, push) before the commit is left pending.
+# How often a refused push is retried (fetch, rebase, push) in one round before the commit is left pending.
 _PUSH_ATTEMPTS = 5
-# A remote that hangs (a dropped connection) must not hold the store's lock for long: give up, push later.
-_NETWORK_TIMEOUT = 60.0
 _COMMITTER_NAME = "nwb-benchmarks-server"
 _COMMITTER_EMAIL = "nwb-benchmarks-server@localhost"
-# Git must never ask a question on a terminal (a server has none) nor wait on a credential helper.
-_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "SSH_ASKPASS": "true"}
+# When this process started: clone leftovers older than this cannot belong to a live operation of ours.
+_PROCESS_START = time.time()
 
 # One in-process lock per lock file, so that threads queue cheaply before taking the flock.
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
@@ -97,16 +97,40 @@ def file_lock(lock_path: Path) -> Iterator[None]:
     key = str(lock_path)
     with _THREAD_LOCKS_GUARD:
         thread_lock = _THREAD_LOCKS.setdefault(key, threading.Lock())
-    with thread_lock:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+    # Threads queue on a cheap in-process lock; filelock (an OS lock on the file) excludes other processes.
+    with thread_lock, filelock.FileLock(key, thread_local=False, is_singleton=False):
+        yield
+
+
+def git_environment(timeout: float) -> dict[str, str]:
+    """Environment for git's network commands: never prompt, and give up on a remote that stalls.
+
+    Parameters
+    ----------
+    timeout : float
+        Seconds a transfer may stall (HTTP) or a connection may take (SSH).
+
+    Returns
+    -------
+    dict of str to str
+        Variables to add to git's environment.
+    """
+    seconds = str(max(1, int(timeout)))
+    env = {
+        # Git must never ask a question on a terminal (a server has none) nor wait on a credential helper.
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "true",
+        "SSH_ASKPASS": "true",
+        # HTTP(S): abort a transfer slower than 1 kB/s for that long (a remote that accepts and never answers).
+        "GIT_HTTP_LOW_SPEED_LIMIT": "1000",
+        "GIT_HTTP_LOW_SPEED_TIME": seconds,
+    }
+    if "GIT_SSH_COMMAND" not in os.environ:
+        env["GIT_SSH_COMMAND"] = (
+            f"ssh -o BatchMode=yes -o ConnectTimeout={seconds} -o ServerAliveInterval={seconds} "
+            "-o ServerAliveCountMax=1"
+        )
+    return env
 
 
 def redact_url(url: str) -> str:
@@ -128,6 +152,41 @@ def _short_reason(error: Exception) -> str:
     return " ".join("<remote>" if "@" in word and "://" in word else word for word in line.split())
 
 
+
+@dataclass
+class WriteRequest:
+    """One caller's files, queued for the writer thread.
+
+    Attributes
+    ----------
+    files : dict of str to bytes
+        Store-relative paths and their bytes.
+    message : str
+        The commit message (joined with the others of the same commit).
+    same_content : callable or None
+        ``same_content(existing_bytes) -> bool``; default: byte equality.
+    replace : bool
+        When False, an existing file with other content is a :class:`Conflict`.
+    remove_others_under : str or None
+        A store folder whose files not named in ``files`` are removed.
+    """
+
+    files: dict[str, bytes]
+    message: str
+    same_content: Callable[[bytes], bool] | None = None
+    replace: bool = True
+    remove_others_under: str | None = None
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What the writer did with one request: its status, the commit holding it and the commit's generation."""
+
+    status: str
+    commit: str | None
+    generation: int
+
+
 class GitStore:
     """A git repository used as a file store: a working clone of a remote, under a lock.
 
@@ -141,9 +200,21 @@ class GitStore:
         The remote to follow; None creates (once) a bare repository ``home/remotes/<name>.git``.
     debug : bool
         When True, :meth:`write_files` validates paths but writes, commits and pushes nothing.
+    git_timeout : float
+        Seconds a network operation (clone, fetch, push) may take before it is killed.
+    push_wait : float
+        Seconds a write waits for its push before it is answered with the push pending.
     """
 
-    def __init__(self, name: str, home: Path, remote_url: str | None, debug: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        home: Path,
+        remote_url: str | None,
+        debug: bool = False,
+        git_timeout: float = 30.0,
+        push_wait: float = 5.0,
+    ) -> None:
         self.name = name
         self.home = Path(home)
         self.default_remote = self.home / "remotes" / f"{name}.git"
@@ -151,20 +222,37 @@ class GitStore:
         self.clone_dir = self.home / "clones" / name
         self.lock_path = self.home / "locks" / f"{name}.lock"
         self.debug = debug
+        self.git_timeout = git_timeout
+        self.push_wait = push_wait
+        self.env = git_environment(git_timeout)
         self.branch = "main"
         self._ready = False
+        self._ready_guard = threading.Lock()
+        # Serializes this process's fetches (concurrent fetches would fight over the same ref locks).
+        self.fetch_lock = threading.Lock()
+        # Whether the last network operation reached the remote: writes skip fetching while it does not.
+        self.remote_ok = True
+        self.workers: Any = None
 
     # ------------------------------------------------------------------ setup
 
     def ensure_ready(self) -> None:
-        """Create the default bare remote and the working clone if they do not exist yet."""
+        """Create the default bare remote and the working clone, recover from a crash, start the workers."""
         if self._ready:
             return
-        with file_lock(self.lock_path):
-            self._ensure_ready_locked()
-        self._ready = True
+        from server._store_workers import StoreWorkers, recover_leftovers
 
-    def _ensure_ready_locked(self) -> None:
+        with self._ready_guard:
+            if self._ready:
+                return
+            with file_lock(self.lock_path):
+                self._ensure_clone_locked()
+                recover_leftovers(self, older_than=_PROCESS_START)
+            if not self.debug:
+                self.workers = StoreWorkers(self)
+            self._ready = True
+
+    def _ensure_clone_locked(self) -> None:
         if self.remote_url == str(self.default_remote) and not (self.default_remote / "HEAD").exists():
             self.default_remote.parent.mkdir(parents=True, exist_ok=True)
             git.Repo.init(self.default_remote, bare=True, initial_branch="main")
@@ -173,32 +261,44 @@ class GitStore:
             # Clone into a temporary sibling and rename, so a crash never leaves a half clone behind.
             partial = Path(tempfile.mkdtemp(prefix=f".{self.name}-clone-", dir=self.clone_dir.parent))
             try:
-                git.Repo.clone_from(self.remote_url, partial, env=_GIT_ENV)
+                git.Git(self.clone_dir.parent).clone(
+                    "--quiet", "--", self.remote_url, str(partial), env=self.env, kill_after_timeout=self.git_timeout
+                )
             except git.GitCommandError as error:
                 with contextlib.suppress(OSError):
                     _remove_tree(partial)
-                raise StoreError(f"cannot clone the {self.name} store's remote: {_short_reason(error)}") from None
+                raise StoreError(
+                    f"cannot clone the {self.name} store's remote within {self.git_timeout:g} s: {_short_reason(error)}"
+                ) from None
             os.replace(partial, self.clone_dir)
-        repo = self._repo()
+        repo = self.repo()
         # The configured URL wins over the one the clone was made with (e.g. a rotated token).
         repo.git.remote("set-url", "origin", self.remote_url)
         with repo.config_writer() as config:
             config.set_value("user", "name", _COMMITTER_NAME)
             config.set_value("user", "email", _COMMITTER_EMAIL)
             config.set_value("pull", "rebase", "true")
+            config.set_value("gc", "auto", "0")  # no surprise repacking inside a request
         # The clone follows the remote's default branch; git sets it even for an empty remote
         # (its unborn HEAD), and a default bare remote made here starts on "main".
         self.branch = repo.git.symbolic_ref("--short", "HEAD").strip()
 
-    def _repo(self) -> git.Repo:
-        # A fresh Repo per operation: GitPython's cached helper processes are not shared between threads.
+    def repo(self) -> git.Repo:
+        """A fresh Repo per operation: GitPython's cached helper processes are not shared between threads."""
         return git.Repo(self.clone_dir)
+
+    def close(self) -> None:
+        """Stop the background threads (pending pushes stay in the clone for the next start)."""
+        if self.workers is not None:
+            self.workers.stop()
 
     # ------------------------------------------------------------------ reading
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[Path]:
         """Hold the store's lock and yield the clone's folder, for a consistent read of many files.
+
+        The lock is only ever held for local work, never across a network operation.
 
         Yields
         ------
@@ -212,7 +312,7 @@ class GitStore:
     def head_commit(self) -> str | None:
         """Return the clone's current commit (None for an empty store)."""
         self.ensure_ready()
-        repo = self._repo()
+        repo = self.repo()
         return repo.head.commit.hexsha if repo.head.is_valid() else None
 
     def resolve(self, relative_path: str) -> Path:
@@ -244,26 +344,49 @@ class GitStore:
             raise ValueError(f"refusing the store path {relative_path!r}: it leaves the store")
         return target
 
-    # ------------------------------------------------------------------ syncing
+    # ------------------------------------------------------------------ network (never under the store lock)
 
-    def _fetch(self, repo: git.Repo) -> str | None:
-        """Fetch the remote; return None on success or the reason it failed."""
-        try:
-            repo.git.fetch("--quiet", "origin", env=_GIT_ENV, kill_after_timeout=_NETWORK_TIMEOUT)
-        except git.GitCommandError as error:
-            return _short_reason(error)
+    def fetch(self) -> str | None:
+        """Fetch the remote (bounded by the timeout); return None on success or the reason it failed."""
+        with self.fetch_lock:
+            try:
+                self.repo().git.fetch("--quiet", "origin", env=self.env, kill_after_timeout=self.git_timeout)
+            except git.GitCommandError as error:
+                self.remote_ok = False
+                return _short_reason(error) or f"no answer within {self.git_timeout:g} s"
+        self.remote_ok = True
         return None
 
-    def _remote_branch_exists(self, repo: git.Repo) -> bool:
+    def push_once(self) -> str | None:
+        """Push the current commit (bounded by the timeout); return None on success or the reason it failed."""
+        repo = self.repo()
+        if not repo.head.is_valid():
+            return None
+        sha = repo.head.commit.hexsha
+        try:
+            repo.git.push(
+                "--quiet", "origin", f"{sha}:refs/heads/{self.branch}", env=self.env, kill_after_timeout=self.git_timeout
+            )
+        except git.GitCommandError as error:
+            return _short_reason(error) or f"no answer within {self.git_timeout:g} s"
+        self.remote_ok = True
+        # Keep the remote-tracking branch in step without another network round trip.
+        repo.git.update_ref(f"refs/remotes/origin/{self.branch}", sha)
+        return None
+
+    # ------------------------------------------------------------------ local work (under the store lock)
+
+    def remote_branch_exists(self, repo: git.Repo) -> bool:
+        """Whether the fetched remote has the store's branch."""
         try:
             repo.git.rev_parse("--verify", "--quiet", f"refs/remotes/origin/{self.branch}")
         except git.GitCommandError:
             return False
         return True
 
-    def _rebase_onto_remote(self, repo: git.Repo) -> None:
-        """Put the local commits on top of the fetched remote branch."""
-        if not self._remote_branch_exists(repo):
+    def rebase_onto_remote(self, repo: git.Repo) -> None:
+        """Put the local commits on top of the fetched remote branch (under the lock)."""
+        if not self.remote_branch_exists(repo):
             return
         upstream = f"refs/remotes/origin/{self.branch}"
         if not repo.head.is_valid():
@@ -278,72 +401,97 @@ class GitStore:
                 f"the {self.name} store cannot rebase its local commits onto the remote: {_short_reason(error)}"
             ) from None
 
-    def _unpushed(self, repo: git.Repo) -> int:
+    def unpushed(self, repo: git.Repo) -> int:
+        """Local commits the remote-tracking branch does not have."""
         if not repo.head.is_valid():
             return 0
-        if not self._remote_branch_exists(repo):
+        if not self.remote_branch_exists(repo):
             return int(repo.git.rev_list("--count", "HEAD"))
         return int(repo.git.rev_list("--count", f"refs/remotes/origin/{self.branch}..HEAD"))
 
-    def _discard_unfinished_write(self, repo: git.Repo) -> None:
+    def discard_unfinished_write(self, repo: git.Repo) -> None:
         """Drop uncommitted changes a crashed request may have left: they were never acknowledged."""
         if repo.git.status("--porcelain"):
             if repo.head.is_valid():
                 repo.git.reset("--hard", "--quiet")
             repo.git.clean("-fdq")
 
-    def _sync(self, repo: git.Repo) -> str | None:
-        """Pull (fetch + rebase) before a write; return why the remote was unreachable, if it was."""
-        reason = self._fetch(repo)
-        if reason is None:
-            self._rebase_onto_remote(repo)
-        return reason
+    def commit_batch(self, requests: list[WriteRequest], generation: int) -> list[Committed | StoreError]:
+        """Write the requests' files and commit them together (the caller holds the lock).
 
-    def _push(self, repo: git.Repo, fetch_failure: str | None) -> PushState:
-        """Push every local commit, rebasing and retrying when the remote moved meanwhile."""
-        if fetch_failure is not None:
-            return PushState(False, fetch_failure)
-        last_reason = "nothing to push"
-        for _ in range(_PUSH_ATTEMPTS):
-            if self._unpushed(repo) == 0:
-                return PushState(True, "")
-            try:
-                repo.git.push(
-                    "--quiet",
-                    "origin",
-                    f"HEAD:refs/heads/{self.branch}",
-                    env=_GIT_ENV,
-                    kill_after_timeout=_NETWORK_TIMEOUT,
-                )
-                # Keep the remote-tracking branch in step without another network round trip.
-                repo.git.update_ref(f"refs/remotes/origin/{self.branch}", "HEAD")
-                return PushState(True, "")
-            except git.GitCommandError as error:
-                last_reason = _short_reason(error)
-            # Refused: either the remote moved (fetch works: rebase and retry) or it is unreachable.
-            fetch_failure = self._fetch(repo)
-            if fetch_failure is not None:
-                return PushState(False, fetch_failure)
-            self._rebase_onto_remote(repo)
-        return PushState(False, f"push refused {_PUSH_ATTEMPTS} times: {last_reason}")
-
-    def sync(self) -> PushState:
-        """Pull, then push any commit left pending by an earlier request.
+        Parameters
+        ----------
+        requests : list of WriteRequest
+            In arrival order; a later request sees the files of the earlier ones.
+        generation : int
+            The generation number the commit gets (for waiting on its push).
 
         Returns
         -------
-        PushState
-            Whether the remote now holds everything.
+        list
+            Per request, a :class:`Committed` or the :class:`StoreError` (e.g. :class:`Conflict`) it met.
         """
-        self.ensure_ready()
-        if self.debug:
-            return PushState(False, "debug mode: nothing is pushed")
-        with file_lock(self.lock_path):
-            repo = self._repo()
-            reason = self._sync(repo)
-            return self._push(repo, reason)
+        repo = self.repo()
+        staged: dict[str, bytes] = {}
+        changed: list[str] = []
+        removed: list[str] = []
+        messages: list[str] = []
+        results: list[tuple[str, Any] | StoreError] = []
+        for request in requests:
+            try:
+                mine = self._plan(request, staged)
+            except StoreError as error:
+                results.append(error)
+                continue
+            writes, removals = mine
+            for path in writes:
+                _atomic_write(self.resolve(path), request.files[path])
+                staged[path] = request.files[path]
+            changed.extend(path for path in writes if path not in changed)
+            removed.extend(path for path in removals if path not in removed)
+            if writes or removals:
+                messages.append(request.message)
+            results.append(("stored" if writes or removals else "unchanged", None))
+        commit = repo.head.commit.hexsha if repo.head.is_valid() else None
+        if changed or removed:
+            if changed:
+                repo.git.add("--", *changed)
+            if removed:
+                repo.git.rm("--quiet", "--ignore-unmatch", "--", *removed)
+            message = messages[0] if len(messages) == 1 else f"Add {len(messages)} uploads\n\n" + "\n".join(messages)
+            repo.git.commit("--quiet", "-m", message, env=self.env)
+            commit = repo.head.commit.hexsha
+        return [
+            item if isinstance(item, StoreError) else Committed(item[0], commit, generation) for item in results
+        ]
 
-    # ------------------------------------------------------------------ writing
+    def _plan(self, request: WriteRequest, staged: dict[str, bytes]) -> tuple[list[str], list[str]]:
+        writes = []
+        for path, data in request.files.items():
+            target = self.resolve(path)
+            existing = staged.get(path)
+            if existing is None and target.exists():
+                existing = target.read_bytes()
+            if existing is not None:
+                same = request.same_content(existing) if request.same_content is not None else existing == data
+                if same:
+                    continue
+                if not request.replace:
+                    raise Conflict(f"{path} is already stored with different content")
+            writes.append(path)
+        removals: list[str] = []
+        if request.remove_others_under is not None:
+            folder = self.resolve(request.remove_others_under)
+            if folder.is_dir():
+                keep = {self.resolve(path) for path in request.files}
+                removals = [
+                    str(PurePosixPath(request.remove_others_under) / item.name)
+                    for item in sorted(folder.iterdir())
+                    if item.is_file() and item not in keep
+                ]
+        return writes, removals
+
+    # ------------------------------------------------------------------ the public writing API
 
     def write_json(self, relative_path: str, content: Any, message: str) -> WriteOutcome:
         """Store one JSON document; the same content twice is a no-op, other content a conflict.
@@ -388,7 +536,7 @@ class GitStore:
         replace: bool = True,
         remove_others_under: str | None = None,
     ) -> WriteOutcome:
-        """Write several files in one commit, then push.
+        """Write several files in one commit (shared with other writers queued meanwhile), then push.
 
         Parameters
         ----------
@@ -407,56 +555,43 @@ class GitStore:
         Returns
         -------
         WriteOutcome
-            What happened; ``path`` is the first of ``files``.
+            What happened; ``path`` is the first of ``files``. ``pushed`` is False (and the message
+            says "push pending") when the remote did not take the commit within the push wait; the
+            background thread keeps trying.
         """
         self.ensure_ready()
-        targets = {path: self.resolve(path) for path in files}
+        for path in files:
+            self.resolve(path)
         first = next(iter(files))
         if self.debug:
             return WriteOutcome("validated", first, None, False, "debug mode: validated; nothing committed or pushed")
-        with file_lock(self.lock_path):
-            repo = self._repo()
-            self._discard_unfinished_write(repo)
-            fetch_failure = self._sync(repo)
-            changed: list[str] = []
-            for path, data in files.items():
-                target = targets[path]
-                if target.exists():
-                    existing = target.read_bytes()
-                    if same_content(existing) if same_content is not None else existing == data:
-                        continue
-                    if not replace:
-                        raise Conflict(f"{path} is already stored with different content")
-                changed.append(path)
-            removed: list[str] = []
-            if remove_others_under is not None:
-                folder = self.resolve(remove_others_under)
-                if folder.is_dir():
-                    keep = {targets[path] for path in files}
-                    removed = [
-                        str(PurePosixPath(remove_others_under) / item.name)
-                        for item in sorted(folder.iterdir())
-                        if item.is_file() and item not in keep
-                    ]
-            if not changed and not removed:
-                state = self._push(repo, fetch_failure)
-                return WriteOutcome(
-                    "unchanged",
-                    first,
-                    repo.head.commit.hexsha if repo.head.is_valid() else None,
-                    state.pushed,
-                    _push_message("already stored with the same content; nothing committed", state),
-                )
-            for path in changed:
-                _atomic_write(targets[path], files[path])
-            if changed:
-                repo.git.add("--", *changed)
-            if removed:
-                repo.git.rm("--quiet", "--", *removed)
-            repo.git.commit("--quiet", "-m", message, env=_GIT_ENV)
-            commit = repo.head.commit.hexsha
-            state = self._push(repo, fetch_failure)
-            return WriteOutcome("stored", first, commit, state.pushed, _push_message(f"committed {commit[:12]}", state))
+        request = WriteRequest(files, message, same_content, replace, remove_others_under)
+        committed = self.workers.committer.submit(request)
+        state = self.workers.pusher.wait_pushed(committed.generation, self.push_wait)
+        done = (
+            f"committed {committed.commit[:12]}"
+            if committed.status == "stored" and committed.commit
+            else "already stored with the same content; nothing committed"
+        )
+        return WriteOutcome(committed.status, first, committed.commit, state.pushed, _push_message(done, state))
+
+    def sync(self) -> PushState:
+        """Pull the remote, then push anything pending (waiting at most the push wait).
+
+        Returns
+        -------
+        PushState
+            Whether the remote now holds everything.
+        """
+        self.ensure_ready()
+        if self.debug:
+            return PushState(False, "debug mode: nothing is pushed")
+        reason = self.fetch()
+        if reason is None:
+            with file_lock(self.lock_path):
+                self.rebase_onto_remote(self.repo())
+        generation = self.workers.committer.generation
+        return self.workers.pusher.wait_pushed(generation, self.push_wait)
 
     def reset_to_remote(self) -> str | None:
         """Drop every local commit and take the remote's branch as it is.
@@ -470,14 +605,14 @@ class GitStore:
             Why the remote could not be reached, or None when the reset happened.
         """
         self.ensure_ready()
+        reason = self.fetch()
+        if reason is not None:
+            return reason
         with file_lock(self.lock_path):
-            repo = self._repo()
-            reason = self._fetch(repo)
-            if reason is not None:
-                return reason
+            repo = self.repo()
             with contextlib.suppress(git.GitCommandError):
                 repo.git.rebase("--abort")
-            if self._remote_branch_exists(repo):
+            if self.remote_branch_exists(repo):
                 repo.git.reset("--hard", "--quiet", f"refs/remotes/origin/{self.branch}")
             repo.git.clean("-fdq")
             return None
@@ -485,15 +620,14 @@ class GitStore:
     def remote_files(self) -> list[str]:
         """List the files on the remote's branch (fetches first); for checks and administration."""
         self.ensure_ready()
-        with file_lock(self.lock_path):
-            repo = self._repo()
-            reason = self._fetch(repo)
-            if reason is not None:
-                raise StoreError(f"cannot reach the {self.name} store's remote: {reason}")
-            if not self._remote_branch_exists(repo):
-                return []
-            output = repo.git.ls_tree("-r", "--name-only", f"refs/remotes/origin/{self.branch}")
-            return [line for line in output.splitlines() if line]
+        reason = self.fetch()
+        if reason is not None:
+            raise StoreError(f"cannot reach the {self.name} store's remote: {reason}")
+        repo = self.repo()
+        if not self.remote_branch_exists(repo):
+            return []
+        output = repo.git.ls_tree("-r", "--name-only", f"refs/remotes/origin/{self.branch}")
+        return [line for line in output.splitlines() if line]
 
 
 def _push_message(done: str, state: PushState) -> str:
@@ -503,7 +637,7 @@ def _push_message(done: str, state: PushState) -> str:
 def _atomic_write(target: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder, so a reader never sees half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

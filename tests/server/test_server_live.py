@@ -162,7 +162,7 @@ def test_servers_with_separate_clones_race_to_one_remote(live_servers, tmp_path)
     assert all(status == 201 for _, status, _ in outcomes), outcomes
     # A push that lost the race too often is only pending; the next request of that server sends it.
     for url in urls:
-        assert requests.post(f"{url}/data/update-database", timeout=60).status_code == 200
+        assert requests.post(f"{url}/data/update-database", json={}, timeout=60).status_code == 200
     files = remote_files(remote)
     assert len(files) == len(set(files)) == 30
     assert sorted(files) == expected_paths(range(30))
