@@ -187,7 +187,8 @@ class GroupCommitter:
         # the remote is known to be away or a fetch is under way: then the pusher reconciles later.
         fetched = False
         if store.remote_ok and not store.fetch_lock.locked():
-            fetched = store.fetch() is None
+            # Bounded by half the push wait, so that an upload is answered within seconds if the remote hangs.
+            fetched = store.fetch(timeout=store.push_wait / 2) is None
         with file_lock(store.lock_path):
             repo = store.repo()
             store.discard_unfinished_write(repo)

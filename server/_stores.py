@@ -346,14 +346,15 @@ class GitStore:
 
     # ------------------------------------------------------------------ network (never under the store lock)
 
-    def fetch(self) -> str | None:
+    def fetch(self, timeout: float | None = None) -> str | None:
         """Fetch the remote (bounded by the timeout); return None on success or the reason it failed."""
+        timeout = self.git_timeout if timeout is None else timeout
         with self.fetch_lock:
             try:
-                self.repo().git.fetch("--quiet", "origin", env=self.env, kill_after_timeout=self.git_timeout)
+                self.repo().git.fetch("--quiet", "origin", env=self.env, kill_after_timeout=timeout)
             except git.GitCommandError as error:
                 self.remote_ok = False
-                return _short_reason(error) or f"no answer within {self.git_timeout:g} s"
+                return _short_reason(error) or f"no answer within {timeout:g} s"
         self.remote_ok = True
         return None
 

@@ -56,8 +56,8 @@ def test_100_concurrent_uploads_from_threads_and_processes(live_servers, server_
     files = remote_files(bare(server_home))
     assert len(files) == len(set(files)) == 100
     assert sorted(files) == expected_paths(range(100))
-    assert remote_commit_count(bare(server_home)) == 100
-    assert len({reply["commit"] for _, _, reply in outcomes}) == 100
+    # Uploads that arrive together share a commit (group commit): at most one commit per upload.
+    assert 1 <= remote_commit_count(bare(server_home)) <= 100
     assert git("--git-dir", str(bare(server_home)), "rev-list", "--merges", "main").strip() == ""
     assert fsck_problems(bare(server_home)) == ""
     assert fsck_problems(server_home / "clones" / "results" / ".git") == ""
