@@ -240,14 +240,13 @@ class GitStore:
         """Create the default bare remote and the working clone, recover from a crash, start the workers."""
         if self._ready:
             return
-        from server._store_workers import StoreWorkers, recover_leftovers
+        from server._store_workers import StoreWorkers
 
         with self._ready_guard:
             if self._ready:
                 return
             with file_lock(self.lock_path):
                 self._ensure_clone_locked()
-                recover_leftovers(self, older_than=_PROCESS_START)
             if not self.debug:
                 self.workers = StoreWorkers(self)
             self._ready = True
@@ -271,6 +270,10 @@ class GitStore:
                     f"cannot clone the {self.name} store's remote within {self.git_timeout:g} s: {_short_reason(error)}"
                 ) from None
             os.replace(partial, self.clone_dir)
+        from server._store_workers import recover_leftovers
+
+        # Before anything else touches the clone: a crashed process may have left it mid-way.
+        recover_leftovers(self, older_than=_PROCESS_START)
         repo = self.repo()
         # The configured URL wins over the one the clone was made with (e.g. a rotated token).
         repo.git.remote("set-url", "origin", self.remote_url)
