@@ -186,7 +186,8 @@ class GroupCommitter:
         # Pull first (outside the lock) so that a file uploaded through another server is seen, unless
         # the remote is known to be away or a fetch is under way: then the pusher reconciles later.
         fetched = False
-        if store.remote_ok and not store.fetch_lock.locked():
+        # At most one such fetch a second: under load, one fetch serves the many uploads queued meanwhile.
+        if store.remote_ok and not store.fetch_lock.locked() and time.monotonic() - store.fetched_at > 1.0:
             # Bounded by half the push wait, so that an upload is answered within seconds if the remote hangs.
             fetched = store.fetch(timeout=store.push_wait / 2) is None
         with file_lock(store.lock_path):

@@ -232,6 +232,7 @@ class GitStore:
         self.fetch_lock = threading.Lock()
         # Whether the last network operation reached the remote: writes skip fetching while it does not.
         self.remote_ok = True
+        self.fetched_at = 0.0  # time.monotonic() of the last successful fetch
         self.workers: Any = None
 
     # ------------------------------------------------------------------ setup
@@ -358,6 +359,7 @@ class GitStore:
             except git.GitCommandError as error:
                 self.remote_ok = False
                 return _short_reason(error) or f"no answer within {timeout:g} s"
+            self.fetched_at = time.monotonic()
         self.remote_ok = True
         return None
 
