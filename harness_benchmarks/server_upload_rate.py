@@ -43,7 +43,9 @@ waitress.serve(app, sockets=[sock], threads=int(sys.argv[1]), connection_limit=1
 
 def result_file(index: int, kind: str) -> tuple[str, dict[str, Any]]:
     """A unique result file: ``small`` (2 entries) or ``suite`` (about 3,000 samples, like a full suite run)."""
-    timestamp = f"2026-01-{1 + index // 86400 % 28:02d}-{index // 3600 % 24:02d}-{index // 60 % 60:02d}-{index % 60:02d}"
+    timestamp = (
+        f"2026-01-{1 + index // 86400 % 28:02d}-{index // 3600 % 24:02d}-{index // 60 % 60:02d}-{index % 60:02d}"
+    )
     machine, environment = "a" * 40, "b" * 40
     if kind == "small":
         results = {"time_read.Read.time_read": {"('local',)": [0.1, 0.11, 0.12]}}
@@ -106,8 +108,11 @@ def measure(clients: int, uploads: int, kind: str, server_threads: int, client_p
         started = time.perf_counter()
         with ProcessPoolExecutor(client_processes, mp_context=context) as pool:
             outcomes = [
-                item for part in pool.map(upload_range, [url] * len(shares), shares, [kind] * len(shares),
-                                          [per_process] * len(shares)) for item in part
+                item
+                for part in pool.map(
+                    upload_range, [url] * len(shares), shares, [kind] * len(shares), [per_process] * len(shares)
+                )
+                for item in part
             ]
         elapsed = time.perf_counter() - started
         bare = home / "home" / "remotes" / "results.git"

@@ -171,9 +171,7 @@ def parse_body(raw: bytes, *, max_depth: int = MAX_DEPTH, max_values: int = MAX_
     except UnicodeDecodeError as error:
         raise PayloadError("malformed JSON", f"the body is not valid UTF-8 (byte {error.start})") from None
     try:
-        document = json.loads(
-            text, parse_float=_parse_float, parse_int=_parse_int, parse_constant=_parse_constant
-        )
+        document = json.loads(text, parse_float=_parse_float, parse_int=_parse_int, parse_constant=_parse_constant)
     except RecursionError:
         raise PayloadError("nested too deeply", f"the document is nested more than {max_depth} levels") from None
     except ValueError as error:

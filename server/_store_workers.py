@@ -9,19 +9,24 @@ retried with a growing pause until the remote takes the commits.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
-import shutil
 import threading
 import time
 from concurrent.futures import Future
-from pathlib import Path
-from typing import TYPE_CHECKING
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
 
-import git
-
-from server._stores import _PUSH_ATTEMPTS, Committed, PushState, StoreError, WriteRequest, file_lock
+from server._git_support import (
+    PUSH_ATTEMPTS,
+    Committed,
+    Conflict,
+    PushState,
+    StoreError,
+    WriteRequest,
+    atomic_write,
+    file_lock,
+)
 
 if TYPE_CHECKING:
     from server._stores import GitStore
@@ -33,75 +38,82 @@ MAX_BATCH = 500
 _RETRY_FIRST = 1.0
 _RETRY_LONGEST = 60.0
 
-# Files git creates for the duration of one local command; left behind only by a crash.
-_LOCAL_LOCKS = ("index.lock", "HEAD.lock", "ORIG_HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
-# Unfinished operations and the command that puts the branch back as it was before them.
-_UNFINISHED = (
-    ("rebase-merge", ("rebase", "--abort")),
-    ("rebase-apply", ("rebase", "--abort")),
-    ("MERGE_HEAD", ("merge", "--abort")),
-    ("CHERRY_PICK_HEAD", ("cherry-pick", "--abort")),
-    ("REVERT_HEAD", ("revert", "--abort")),
-)
 
-
-def recover_leftovers(store: GitStore, older_than: float) -> list[str]:
-    """Clear what a crashed process left in the clone; the caller holds the store's lock.
-
-    Every local git command of the server runs under the store's lock, so a lock file or an
-    unfinished rebase found while holding it, and older than this process, is a leftover. Locks
-    of remote-tracking refs may belong to another process's fetch (which runs outside the lock);
-    they are cleared only when older than twice the network timeout, after which git was killed.
+def commit_batch(store: GitStore, requests: list[WriteRequest], generation: int) -> list[Committed | StoreError]:
+    """Write the requests' files and commit them together (the caller holds the lock).
 
     Parameters
     ----------
     store : GitStore
-        The store (its clone exists).
-    older_than : float
-        Only files last modified before this time (seconds since the epoch) are touched.
+        The store.
+    requests : list of WriteRequest
+        In arrival order; a later request sees the files of the earlier ones.
+    generation : int
+        The generation number the commit gets (for waiting on its push).
 
     Returns
     -------
-    list of str
-        What was cleared, relative to the ``.git`` folder.
+    list
+        Per request, a :class:`Committed` or the :class:`StoreError` (e.g. :class:`Conflict`) it met.
     """
-    git_dir = store.clone_dir / ".git"
-    network_cutoff = min(older_than, time.time() - 2 * store.git_timeout)
-    cleared: list[str] = []
-
-    def stale(path: Path, cutoff: float) -> bool:
-        try:
-            return path.lstat().st_mtime < cutoff
-        except OSError:
-            return False
-
-    candidates = [git_dir / name for name in _LOCAL_LOCKS]
-    candidates += [path for path in (git_dir / "refs" / "heads").rglob("*.lock")]
-    for path in candidates:
-        if path.exists() and stale(path, older_than):
-            path.unlink(missing_ok=True)
-            cleared.append(str(path.relative_to(git_dir)))
-    network_locks = [*(git_dir / "refs" / "remotes").rglob("*.lock"), git_dir / "FETCH_HEAD.lock"]
-    for path in network_locks:
-        if path.exists() and stale(path, network_cutoff):
-            path.unlink(missing_ok=True)
-            cleared.append(str(path.relative_to(git_dir)))
     repo = store.repo()
-    for marker, abort in _UNFINISHED:
-        path = git_dir / marker
-        if not path.exists() or not stale(path, older_than):
+    staged: dict[str, bytes] = {}
+    changed: list[str] = []
+    removed: list[str] = []
+    messages: list[str] = []
+    results: list[tuple[str, Any] | StoreError] = []
+    for request in requests:
+        try:
+            mine = _plan(store, request, staged)
+        except StoreError as error:
+            results.append(error)
             continue
-        with contextlib.suppress(git.GitCommandError):
-            repo.git.execute(["git", *abort])
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-        cleared.append(marker)
-    if cleared:
-        _LOG.warning("%s store: cleared leftovers of a crashed process: %s", store.name, ", ".join(cleared))
-    store.discard_unfinished_write(repo)
-    return cleared
+        writes, removals = mine
+        for path in writes:
+            atomic_write(store.resolve(path), request.files[path])
+            staged[path] = request.files[path]
+        changed.extend(path for path in writes if path not in changed)
+        removed.extend(path for path in removals if path not in removed)
+        if writes or removals:
+            messages.append(request.message)
+        results.append(("stored" if writes or removals else "unchanged", None))
+    commit = repo.head.commit.hexsha if repo.head.is_valid() else None
+    if changed or removed:
+        if changed:
+            repo.git.add("--", *changed)
+        if removed:
+            repo.git.rm("--quiet", "--ignore-unmatch", "--", *removed)
+        message = messages[0] if len(messages) == 1 else f"Add {len(messages)} uploads\n\n" + "\n".join(messages)
+        repo.git.commit("--quiet", "-m", message, env=store.env)
+        commit = repo.head.commit.hexsha
+    return [item if isinstance(item, StoreError) else Committed(item[0], commit, generation) for item in results]
+
+
+def _plan(store: GitStore, request: WriteRequest, staged: dict[str, bytes]) -> tuple[list[str], list[str]]:
+    writes = []
+    for path, data in request.files.items():
+        target = store.resolve(path)
+        existing = staged.get(path)
+        if existing is None and target.exists():
+            existing = target.read_bytes()
+        if existing is not None:
+            same = request.same_content(existing) if request.same_content is not None else existing == data
+            if same:
+                continue
+            if not request.replace:
+                raise Conflict(f"{path} is already stored with different content")
+        writes.append(path)
+    removals: list[str] = []
+    if request.remove_others_under is not None:
+        folder = store.resolve(request.remove_others_under)
+        if folder.is_dir():
+            keep = {store.resolve(path) for path in request.files}
+            removals = [
+                str(PurePosixPath(request.remove_others_under) / item.name)
+                for item in sorted(folder.iterdir())
+                if item.is_file() and item not in keep
+            ]
+    return writes, removals
 
 
 class GroupCommitter:
@@ -196,7 +208,7 @@ class GroupCommitter:
             if fetched:
                 store.rebase_onto_remote(repo)
             generation = self.generation + 1
-            outcomes = store.commit_batch(requests, generation)
+            outcomes = commit_batch(store, requests, generation)
             self.generation = generation
         return outcomes
 
@@ -292,7 +304,7 @@ class Pusher:
             _LOG.warning("%s store: push pending (%s); next try in %g s", self.store.name, state.reason, delay)
             with self._cond:
                 # A new commit wakes the thread earlier; otherwise it retries after the pause.
-                self._cond.wait_for(lambda: self._stopped or self._wanted > target, delay)
+                self._cond.wait_for(lambda covered=target: self._stopped or self._wanted > covered, delay)
                 if self._stopped:
                     return
             delay = min(delay * 2, _RETRY_LONGEST)
@@ -300,7 +312,7 @@ class Pusher:
     def _round(self) -> PushState:
         store = self.store
         reason = "nothing to push"
-        for _ in range(_PUSH_ATTEMPTS):
+        for _ in range(PUSH_ATTEMPTS):
             if store.unpushed(store.repo()) == 0:
                 return PushState(True, "")
             reason = store.push_once()
@@ -315,7 +327,7 @@ class Pusher:
                     store.rebase_onto_remote(store.repo())
             except StoreError as error:
                 return PushState(False, str(error))
-        return PushState(False, f"push refused {_PUSH_ATTEMPTS} times: {reason}")
+        return PushState(False, f"push refused {PUSH_ATTEMPTS} times: {reason}")
 
 
 class StoreWorkers:

@@ -14,177 +14,33 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import filelock
 import git
 
-# How often a refused push is retried (fetch, rebase, push) in one round before the commit is left pending.
-_PUSH_ATTEMPTS = 5
-_COMMITTER_NAME = "nwb-benchmarks-server"
-_COMMITTER_EMAIL = "nwb-benchmarks-server@localhost"
-# When this process started: clone leftovers older than this cannot belong to a live operation of ours.
-_PROCESS_START = time.time()
+from server._git_support import (
+    COMMITTER_EMAIL,
+    COMMITTER_NAME,
+    PROCESS_START,
+    Conflict,
+    PushState,
+    StoreError,
+    WriteOutcome,
+    WriteRequest,
+    file_lock,
+    git_environment,
+    push_message,
+    redact_url,
+    remove_tree,
+    short_reason,
+)
 
-# One in-process lock per lock file, so that threads queue cheaply before taking the flock.
-_THREAD_LOCKS: dict[str, threading.Lock] = {}
-_THREAD_LOCKS_GUARD = threading.Lock()
-
-
-class StoreError(RuntimeError):
-    """A store operation that failed in a way the client cannot fix (e.g. a rebase conflict)."""
-
-
-class Conflict(StoreError):
-    """The file exists in the store with different content."""
-
-
-@dataclass(frozen=True)
-class WriteOutcome:
-    """What happened to one write.
-
-    Attributes
-    ----------
-    status : str
-        ``"stored"`` (a new commit), ``"unchanged"`` (identical content already stored) or
-        ``"validated"`` (debug mode: nothing written).
-    path : str
-        The file's path inside the store.
-    commit : str or None
-        The commit holding the file (None in debug mode).
-    pushed : bool
-        Whether the remote has every local commit.
-    message : str
-        A human-readable summary (``"push pending: <reason>"`` when the remote could not be reached).
-    """
-
-    status: str
-    path: str
-    commit: str | None
-    pushed: bool
-    message: str
-
-
-@dataclass(frozen=True)
-class PushState:
-    """Whether the remote holds every local commit, and why not."""
-
-    pushed: bool
-    reason: str
-
-
-@contextlib.contextmanager
-def file_lock(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive lock between threads and processes for the duration of the block.
-
-    Parameters
-    ----------
-    lock_path : Path
-        The lock file; created when missing. Processes that share it exclude each other.
-
-    Yields
-    ------
-    None
-    """
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    key = str(lock_path)
-    with _THREAD_LOCKS_GUARD:
-        thread_lock = _THREAD_LOCKS.setdefault(key, threading.Lock())
-    # Threads queue on a cheap in-process lock; filelock (an OS lock on the file) excludes other processes.
-    with thread_lock, filelock.FileLock(key, thread_local=False, is_singleton=False):
-        yield
-
-
-def git_environment(timeout: float) -> dict[str, str]:
-    """Environment for git's network commands: never prompt, and give up on a remote that stalls.
-
-    Parameters
-    ----------
-    timeout : float
-        Seconds a transfer may stall (HTTP) or a connection may take (SSH).
-
-    Returns
-    -------
-    dict of str to str
-        Variables to add to git's environment.
-    """
-    seconds = str(max(1, int(timeout)))
-    env = {
-        # Git must never ask a question on a terminal (a server has none) nor wait on a credential helper.
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_ASKPASS": "true",
-        "SSH_ASKPASS": "true",
-        # HTTP(S): abort a transfer slower than 1 kB/s for that long (a remote that accepts and never answers).
-        "GIT_HTTP_LOW_SPEED_LIMIT": "1000",
-        "GIT_HTTP_LOW_SPEED_TIME": seconds,
-    }
-    if "GIT_SSH_COMMAND" not in os.environ:
-        env["GIT_SSH_COMMAND"] = (
-            f"ssh -o BatchMode=yes -o ConnectTimeout={seconds} -o ServerAliveInterval={seconds} "
-            "-o ServerAliveCountMax=1"
-        )
-    return env
-
-
-def redact_url(url: str) -> str:
-    """A remote URL fit for logs and pages: any user name or token before ``@`` is replaced."""
-    scheme, separator, rest = url.partition("://")
-    if separator and "@" in rest.split("/", 1)[0]:
-        return f"{scheme}://<credentials>@{rest.split('@', 1)[1]}"
-    return url
-
-
-def _short_reason(error: Exception) -> str:
-    """One line of a git error, without credentials that a remote URL might carry."""
-    text = getattr(error, "stderr", None) or str(error)
-    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
-    meaningful = [line for line in lines if line.lower().startswith(("fatal", "error", "!", "remote:"))]
-    line = (meaningful or lines or ["unknown git error"])[0]
-    line = line.removeprefix("stderr: ").strip("'\" ")
-    # A GitHub URL with a token looks like https://<token>@github.com/...: never echo the token.
-    return " ".join("<remote>" if "@" in word and "://" in word else word for word in line.split())
-
-
-
-@dataclass
-class WriteRequest:
-    """One caller's files, queued for the writer thread.
-
-    Attributes
-    ----------
-    files : dict of str to bytes
-        Store-relative paths and their bytes.
-    message : str
-        The commit message (joined with the others of the same commit).
-    same_content : callable or None
-        ``same_content(existing_bytes) -> bool``; default: byte equality.
-    replace : bool
-        When False, an existing file with other content is a :class:`Conflict`.
-    remove_others_under : str or None
-        A store folder whose files not named in ``files`` are removed.
-    """
-
-    files: dict[str, bytes]
-    message: str
-    same_content: Callable[[bytes], bool] | None = None
-    replace: bool = True
-    remove_others_under: str | None = None
-
-
-@dataclass(frozen=True)
-class Committed:
-    """What the writer did with one request: its status, the commit holding it and the commit's generation."""
-
-    status: str
-    commit: str | None
-    generation: int
+__all__ = ["Conflict", "GitStore", "PushState", "StoreError", "WriteOutcome", "file_lock", "redact_url"]
 
 
 class GitStore:
@@ -266,21 +122,21 @@ class GitStore:
                 )
             except git.GitCommandError as error:
                 with contextlib.suppress(OSError):
-                    _remove_tree(partial)
+                    remove_tree(partial)
                 raise StoreError(
-                    f"cannot clone the {self.name} store's remote within {self.git_timeout:g} s: {_short_reason(error)}"
+                    f"cannot clone the {self.name} store's remote within {self.git_timeout:g} s: {short_reason(error)}"
                 ) from None
             os.replace(partial, self.clone_dir)
-        from server._store_workers import recover_leftovers
+        from server._store_recovery import recover_leftovers
 
         # Before anything else touches the clone: a crashed process may have left it mid-way.
-        recover_leftovers(self, older_than=_PROCESS_START)
+        recover_leftovers(self, older_than=PROCESS_START)
         repo = self.repo()
         # The configured URL wins over the one the clone was made with (e.g. a rotated token).
         repo.git.remote("set-url", "origin", self.remote_url)
         with repo.config_writer() as config:
-            config.set_value("user", "name", _COMMITTER_NAME)
-            config.set_value("user", "email", _COMMITTER_EMAIL)
+            config.set_value("user", "name", COMMITTER_NAME)
+            config.set_value("user", "email", COMMITTER_EMAIL)
             config.set_value("pull", "rebase", "true")
             config.set_value("gc", "auto", "0")  # no surprise repacking inside a request
         # The clone follows the remote's default branch; git sets it even for an empty remote
@@ -358,7 +214,7 @@ class GitStore:
                 self.repo().git.fetch("--quiet", "origin", env=self.env, kill_after_timeout=timeout)
             except git.GitCommandError as error:
                 self.remote_ok = False
-                return _short_reason(error) or f"no answer within {timeout:g} s"
+                return short_reason(error) or f"no answer within {timeout:g} s"
             self.fetched_at = time.monotonic()
         self.remote_ok = True
         return None
@@ -371,10 +227,14 @@ class GitStore:
         sha = repo.head.commit.hexsha
         try:
             repo.git.push(
-                "--quiet", "origin", f"{sha}:refs/heads/{self.branch}", env=self.env, kill_after_timeout=self.git_timeout
+                "--quiet",
+                "origin",
+                f"{sha}:refs/heads/{self.branch}",
+                env=self.env,
+                kill_after_timeout=self.git_timeout,
             )
         except git.GitCommandError as error:
-            return _short_reason(error) or f"no answer within {self.git_timeout:g} s"
+            return short_reason(error) or f"no answer within {self.git_timeout:g} s"
         self.remote_ok = True
         # Keep the remote-tracking branch in step without another network round trip.
         repo.git.update_ref(f"refs/remotes/origin/{self.branch}", sha)
@@ -404,7 +264,7 @@ class GitStore:
             with contextlib.suppress(git.GitCommandError):
                 repo.git.rebase("--abort")
             raise StoreError(
-                f"the {self.name} store cannot rebase its local commits onto the remote: {_short_reason(error)}"
+                f"the {self.name} store cannot rebase its local commits onto the remote: {short_reason(error)}"
             ) from None
 
     def unpushed(self, repo: git.Repo) -> int:
@@ -421,81 +281,6 @@ class GitStore:
             if repo.head.is_valid():
                 repo.git.reset("--hard", "--quiet")
             repo.git.clean("-fdq")
-
-    def commit_batch(self, requests: list[WriteRequest], generation: int) -> list[Committed | StoreError]:
-        """Write the requests' files and commit them together (the caller holds the lock).
-
-        Parameters
-        ----------
-        requests : list of WriteRequest
-            In arrival order; a later request sees the files of the earlier ones.
-        generation : int
-            The generation number the commit gets (for waiting on its push).
-
-        Returns
-        -------
-        list
-            Per request, a :class:`Committed` or the :class:`StoreError` (e.g. :class:`Conflict`) it met.
-        """
-        repo = self.repo()
-        staged: dict[str, bytes] = {}
-        changed: list[str] = []
-        removed: list[str] = []
-        messages: list[str] = []
-        results: list[tuple[str, Any] | StoreError] = []
-        for request in requests:
-            try:
-                mine = self._plan(request, staged)
-            except StoreError as error:
-                results.append(error)
-                continue
-            writes, removals = mine
-            for path in writes:
-                _atomic_write(self.resolve(path), request.files[path])
-                staged[path] = request.files[path]
-            changed.extend(path for path in writes if path not in changed)
-            removed.extend(path for path in removals if path not in removed)
-            if writes or removals:
-                messages.append(request.message)
-            results.append(("stored" if writes or removals else "unchanged", None))
-        commit = repo.head.commit.hexsha if repo.head.is_valid() else None
-        if changed or removed:
-            if changed:
-                repo.git.add("--", *changed)
-            if removed:
-                repo.git.rm("--quiet", "--ignore-unmatch", "--", *removed)
-            message = messages[0] if len(messages) == 1 else f"Add {len(messages)} uploads\n\n" + "\n".join(messages)
-            repo.git.commit("--quiet", "-m", message, env=self.env)
-            commit = repo.head.commit.hexsha
-        return [
-            item if isinstance(item, StoreError) else Committed(item[0], commit, generation) for item in results
-        ]
-
-    def _plan(self, request: WriteRequest, staged: dict[str, bytes]) -> tuple[list[str], list[str]]:
-        writes = []
-        for path, data in request.files.items():
-            target = self.resolve(path)
-            existing = staged.get(path)
-            if existing is None and target.exists():
-                existing = target.read_bytes()
-            if existing is not None:
-                same = request.same_content(existing) if request.same_content is not None else existing == data
-                if same:
-                    continue
-                if not request.replace:
-                    raise Conflict(f"{path} is already stored with different content")
-            writes.append(path)
-        removals: list[str] = []
-        if request.remove_others_under is not None:
-            folder = self.resolve(request.remove_others_under)
-            if folder.is_dir():
-                keep = {self.resolve(path) for path in request.files}
-                removals = [
-                    str(PurePosixPath(request.remove_others_under) / item.name)
-                    for item in sorted(folder.iterdir())
-                    if item.is_file() and item not in keep
-                ]
-        return writes, removals
 
     # ------------------------------------------------------------------ the public writing API
 
@@ -579,7 +364,7 @@ class GitStore:
             if committed.status == "stored" and committed.commit
             else "already stored with the same content; nothing committed"
         )
-        return WriteOutcome(committed.status, first, committed.commit, state.pushed, _push_message(done, state))
+        return WriteOutcome(committed.status, first, committed.commit, state.pushed, push_message(done, state))
 
     def sync(self) -> PushState:
         """Pull the remote, then push anything pending (waiting at most the push wait).
@@ -634,27 +419,3 @@ class GitStore:
             return []
         output = repo.git.ls_tree("-r", "--name-only", f"refs/remotes/origin/{self.branch}")
         return [line for line in output.splitlines() if line]
-
-
-def _push_message(done: str, state: PushState) -> str:
-    return f"{done}; pushed" if state.pushed else f"{done}; push pending: {state.reason}"
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, so a reader never sees half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def _remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

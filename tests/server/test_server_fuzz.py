@@ -100,3 +100,24 @@ def test_any_depth_is_either_accepted_or_refused_cleanly(depth: int) -> None:
     else:
         with pytest.raises(PayloadError, match="nested"):
             parse_body(raw)
+
+
+RESULT_LIKE = st.fixed_dictionaries(
+    {
+        "version": st.integers(-2, 3) | st.text(max_size=3),
+        "timestamp": st.sampled_from(["2024-02-17-00-59-37", "2024_02_17_00_59_37", "٢٠٢٤-٠٢-١٧-٠٠-٥٩-٣٧", "x"]),
+        "commit_hash": st.text(max_size=70),
+        "environment_hash": st.from_regex(r"[A-Za-z0-9._-]{0,12}", fullmatch=True),
+        "machine_hash": st.from_regex(r"[A-Za-z0-9._-]{0,12}", fullmatch=True),
+        "results": st.dictionaries(st.text(max_size=8), st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=3)),
+    }
+)
+
+
+@given(RESULT_LIKE | JSON_VALUES)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_fast_and_reference_schema_validators_agree(document: object) -> None:
+    from server._schemas import _FAST_VALIDATORS, _VALIDATORS
+
+    for kind in ("result", "machine", "environment"):
+        assert _FAST_VALIDATORS[kind].is_valid(document) == _VALIDATORS[kind].is_valid(document), kind

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -111,7 +112,7 @@ def test_leftovers_of_a_crash_are_cleared_at_start(tmp_path):
     clone = home / "clones" / "results"
     dot_git = clone / ".git"
     # A rebase stopped half-way (a real one: an --exec step that fails), and the locks of a crashed commit.
-    with pytest.raises(Exception):
+    with pytest.raises(subprocess.CalledProcessError):
         git("-c", "user.name=t", "-c", "user.email=t@t", "rebase", "--exec", "false", "HEAD~2", cwd=clone)
     assert (dot_git / "rebase-merge").is_dir()
     for leftover in ("index.lock", "refs/heads/main.lock", "HEAD.lock"):
