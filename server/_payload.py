@@ -62,6 +62,8 @@ class _Refused:
 
 def _parse_float(text: str) -> float | _Refused:
     value = float(text)
+    if value and value - value == 0.0:  # the common case first: non-zero and finite (inf - inf is nan)
+        return value
     if not math.isfinite(value):
         return _Refused(text, "is beyond the range of a double-precision number")
     mantissa = text.lower().split("e", 1)[0]
@@ -119,13 +121,44 @@ def check_values(document: Any, *, max_depth: int = MAX_DEPTH, max_values: int =
     PayloadError
         Naming the first problem and its JSON path.
     """
-    stack: list[tuple[Any, str, int]] = [(document, "$", 0)]
+    # A quick walk that builds no paths (most uploads are fine); the path is looked for only on a problem.
+    stack: list[tuple[Any, int]] = [(document, 0)]
     seen = 0
     while stack:
-        value, path, depth = stack.pop()
+        value, depth = stack.pop()
         seen += 1
         if seen > max_values:
             raise PayloadError("too many values", f"the document holds more than {max_values} JSON values")
+        if isinstance(value, (float, int, bool)) or value is None:
+            continue
+        if isinstance(value, dict):
+            if depth >= max_depth or not all(_valid_text(key) for key in value):
+                break
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list):
+            if depth >= max_depth:
+                break
+            stack.extend((child, depth + 1) for child in value)
+        elif not isinstance(value, str) or not _valid_text(value):
+            break
+    else:
+        return
+    _locate_problem(document, max_depth)
+
+
+def _valid_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _locate_problem(document: Any, max_depth: int) -> None:
+    """Walk again, with paths, and raise for the first problem in document order."""
+    stack: list[tuple[Any, str, int]] = [(document, "$", 0)]
+    while stack:
+        value, path, depth = stack.pop()
         if isinstance(value, _Refused):
             raise PayloadError("value out of range", f"the number {value.text} {value.reason}", path)
         if isinstance(value, str):
@@ -205,6 +238,9 @@ def count_samples(results: Any, max_per_entry: int, max_per_file: int) -> None:
             continue
         for params, samples in by_params.items():
             count = _sample_count(samples)
+            if count <= max_per_entry and total + count <= max_per_file:
+                total += count
+                continue
             path = _path_step(_path_step("$.results", benchmark), params)
             if count > max_per_entry:
                 raise PayloadError(

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import git
+import orjson
 
 from server._git_support import (
     COMMITTER_EMAIL,
@@ -292,7 +293,7 @@ class GitStore:
         relative_path : str
             Where the file goes inside the store.
         content : Any
-            JSON-serializable content, written indented by 4 spaces.
+            JSON-serializable content, written indented by 2 spaces.
         message : str
             The commit message.
 
@@ -308,7 +309,12 @@ class GitStore:
         StoreError
             When git fails in a way that a retry cannot fix.
         """
-        data = (json.dumps(content, indent=4, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+        try:
+            # orjson: a hundred times faster than json.dumps with an indent (which runs in pure Python),
+            # and the server's throughput for large result files depends on it.
+            data = orjson.dumps(content, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        except (orjson.JSONEncodeError, TypeError):
+            data = (json.dumps(content, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
         def same(existing: bytes) -> bool:
             try:
