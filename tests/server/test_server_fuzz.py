@@ -121,3 +121,31 @@ def test_fast_and_reference_schema_validators_agree(document: object) -> None:
 
     for kind in ("result", "machine", "environment"):
         assert _FAST_VALIDATORS[kind].is_valid(document) == _VALIDATORS[kind].is_valid(document), kind
+
+
+# Integers up to 400 digits as well: a value beyond the range of a double once broke every reader.
+SAMPLES = st.lists(st.integers() | st.integers(-(10**400), 10**400) | st.floats() | st.none(), max_size=4) | st.dictionaries(
+    st.text(max_size=5), JSON_SCALARS, max_size=3
+)
+
+
+@given(st.integers(0, 10**6), st.dictionaries(st.text(max_size=6), st.dictionaries(st.text(max_size=6), SAMPLES)))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_whatever_is_accepted_can_be_read_back(index: int, results: dict) -> None:
+    client = APP.test_client()
+    name = f"result_timestamp-2020-01-01-00-00-00_machine-m{index}_environment-e{index}.json"
+    content = {
+        "version": 2,
+        "timestamp": "2020-01-01-00-00-00",
+        "commit_hash": "c",
+        "environment_hash": f"e{index}",
+        "machine_hash": f"m{index}",
+        "results": results,
+    }
+    body = json.dumps({"json_content": content}, allow_nan=True).encode("utf-8", "surrogatepass")
+    response = client.post(f"/data/contribute?filename={name}", data=body, content_type="application/json")
+    TALLY[f"upload {response.status_code}"] += 1
+    assert response.status_code in (200, 201, 400, 409), response.json
+    # Whatever was stored, every reader still works.
+    assert client.get("/data/runs").status_code == 200
+    assert client.get("/data/benchmarks").status_code == 200
