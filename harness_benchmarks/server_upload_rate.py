@@ -57,14 +57,8 @@ def result_file(index: int, kind: str) -> tuple[str, dict[str, Any]]:
             for m in range(10)
             for c in range(5)
         }
-    content = {
-        "version": 2,
-        "timestamp": timestamp,
-        "commit_hash": f"{index:040x}",
-        "environment_hash": environment,
-        "machine_hash": machine,
-        "results": results,
-    }
+    ids = {"environment_hash": environment, "machine_hash": machine}
+    content = {"version": 2, "timestamp": timestamp, "commit_hash": f"{index:040x}", **ids, "results": results}
     return f"result_timestamp-{timestamp}_machine-{machine}_environment-{environment}.json", content
 
 
