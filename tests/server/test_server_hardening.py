@@ -198,3 +198,12 @@ def test_unknown_routes_and_methods_answer_json(client):
     assert client.get("/data/nothing").json["error"] == "Not Found"
     assert client.get("/data/contribute").status_code == 405
     assert client.put("/data/update-database").json["error"] == "Method Not Allowed"
+
+
+def test_readers_take_only_ascii_digits_in_timestamps(tmp_path):
+    name, content = result_content(1)
+    content["timestamp"] = ARABIC_INDIC
+    path = tmp_path / name
+    path.write_text(json.dumps(content), encoding="utf-8")
+    with pytest.raises(InvalidResultFile, match="timestamp"):
+        read_result_file(path)
