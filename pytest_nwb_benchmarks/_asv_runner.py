@@ -47,7 +47,7 @@ RUN_RESULTS = Path(".asv") / "pytest_run_results"
 # asv starts and discovers the suite before it times anything; allow for that on top of the
 # benchmarks' own limits (asv enforces those itself, and a killed benchmark is just a failure).
 STARTUP_ALLOWANCE = 300.0
-_PROGRESS = re.compile(r"^\[\s*\d+(?:\.\d+)?%\] (?P<dots>·+) (?P<rest>.*)$")
+_PROGRESS = re.compile(r"^\[\s*[0-9]+(?:\.[0-9]+)?%\] (?P<dots>·+) (?P<rest>.*)$")
 # asv's benchmark names are dotted paths (module.function or module.Class.method).
 _BENCHMARK_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+$")
 

@@ -120,7 +120,7 @@ def benchmark_type_for(name: str) -> BenchmarkType | None:
     return None
 
 
-_ADDRESS = re.compile(r"^(<.*) at (0x[\da-fA-F]+)(>)$")
+_ADDRESS = re.compile(r"^(<.*) at (0x[0-9a-fA-F]+)(>)$")
 
 
 def repr_without_address(value: Any) -> str:

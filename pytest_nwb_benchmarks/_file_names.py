@@ -47,7 +47,8 @@ ACCEPTED_PATTERNS: tuple[str, ...] = (
 
 # An id starts with a letter or digit so that it can never be "..", "." or a hidden name.
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
-_TIMESTAMP = r"\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}"
+# ASCII digits only: "\d" would also match Arabic-Indic or fullwidth digits, giving one run several names.
+_TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}"
 # The machine id is matched lazily: the first "_environment-" ends it.
 _RESULT = re.compile(
     rf"(?P<prefix>results?)_timestamp-(?P<timestamp>{_TIMESTAMP})"
@@ -55,7 +56,9 @@ _RESULT = re.compile(
 )
 _HEADER = re.compile(rf"(?P<prefix>info_)?(?P<kind>machine|environment)-(?P<id>{_ID})\.json")
 _OLDEST_RESULT = re.compile(rf"{_ID}_results\.json")
-_MAX_LENGTH = 255  # the usual limit for one path component
+# Well under the usual 255-byte limit of one path component, leaving room for the prefix and suffix of
+# the temporary file a writer creates next to it (and for UTF-8 names, whose bytes outnumber characters).
+_MAX_LENGTH = 200
 
 
 class InvalidFileName(ValueError):

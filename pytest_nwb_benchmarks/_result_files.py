@@ -309,7 +309,8 @@ def write_result_file(
 
 
 def _normalise_timestamp(path: Path, value: object) -> str:
-    if isinstance(value, str):
+    # ASCII only: strptime would also read other scripts' digits, giving one run several spellings.
+    if isinstance(value, str) and value.isascii():
         for fmt in _TIMESTAMP_FORMATS:
             try:
                 return datetime.strptime(value, fmt).strftime(TIMESTAMP_FORMAT)

@@ -79,7 +79,7 @@ def _bytes_acked(connection: socket.socket) -> int | None:
     return struct.unpack_from("<Q", info, _TCP_INFO_BYTES_ACKED)[0]
 
 
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$")
+_RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$")
 _START_TIMEOUT_S = 30.0
 
 

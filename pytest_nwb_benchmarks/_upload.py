@@ -389,7 +389,7 @@ def _connection_problem(error: Exception) -> str:
     """The operating system's reason for a failed connection (e.g. "Connection refused"), briefly."""
     if isinstance(error, requests.Timeout):
         return "no answer in time"
-    match = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(error))
+    match = re.search(r"\[Errno -?[0-9]+\] ([^'\")\]]+)", str(error))
     return match.group(1).strip() if match else type(error).__name__
 
 
@@ -399,7 +399,7 @@ def _refusal(response: requests.Response, name: str) -> str:
     if status == 401:
         text = f"HTTP 401, the upload token is missing or wrong; set {TOKEN_ENV} to the server's token"
     elif status == 403:
-        text = "HTTP 403, the server refuses uploads with this token"
+        text = "HTTP 403, the server refuses this upload"
     elif status == 409:
         text = (
             f"HTTP 409, the server already has a different file named {name}; result files must not change "

@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="Run the NWB benchmarks results server.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5000, help="port to listen on (default: 5000)")
-    parser.add_argument("--threads", type=int, default=8, help="worker threads of waitress (default: 8)")
+    parser.add_argument(
+        "--threads", type=int, default=32, help="worker threads of waitress (default: 32; uploads mostly wait on git)"
+    )
     args = parser.parse_args(argv)
     # waitress reports where it listens (and its errors) through logging: show them.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

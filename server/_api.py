@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hmac
-import json
 import math
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from pytest_nwb_benchmarks._file_names import ACCEPTED_PATTERNS, InvalidFileName, parse_file_name
+from server._payload import PayloadError, count_samples, parse_body
 from server._schemas import SchemaError, validate_content
 from server._service import ResultsService
 from server._stores import Conflict, StoreError
@@ -27,6 +28,29 @@ def service() -> ResultsService:
 def error_response(status: int, error: str, detail: Any = None) -> tuple[Response, int]:
     """Every error of the API has the same shape: ``{"error": ..., "detail": ...}``."""
     return jsonify({"error": error, "detail": detail}), status
+
+
+def _check_state_change() -> tuple[Response, int] | None:
+    """What every state-changing request must pass: a JSON content type, no cross-site origin, the token.
+
+    A browser sends a cross-site form or ``text/plain`` POST without asking first; requiring
+    ``application/json`` (which a browser only sends cross-site after a CORS preflight this server
+    never grants) and refusing a foreign ``Origin`` keep other web sites from storing files through
+    a visitor's browser, also on a server without an upload token.
+    """
+    if request.mimetype != "application/json":
+        given = request.content_type or "none"
+        return error_response(
+            415,
+            "unsupported media type",
+            f"state-changing requests need 'Content-Type: application/json'; this one has {given!r}",
+        )
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc.lower() != request.host.lower():
+        return error_response(403, "cross-site request", f"requests from {origin!r} may not change this server")
+    if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
+        return error_response(403, "cross-site request", "cross-site requests may not change this server")
+    return _check_token()
 
 
 def _check_token() -> tuple[Response, int] | None:
@@ -64,7 +88,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 @api.post("/data/contribute")
 def contribute() -> tuple[Response, int]:
     """Store one result, machine or environment file."""
-    refused = _check_token()
+    refused = _check_state_change()
     if refused is not None:
         return refused
     name = request.args.get("filename", "")
@@ -78,17 +102,20 @@ def contribute() -> tuple[Response, int]:
         return error_response(400, "invalid filename", {"message": str(error), "accepted": list(ACCEPTED_PATTERNS)})
     # Reading the body here makes werkzeug enforce the size limit (413) before any parsing.
     raw = request.get_data(cache=False)
+    config = service().config
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-    except UnicodeDecodeError as error:
-        return error_response(400, "malformed JSON", f"the body is not UTF-8: {error}")
-    except ValueError as error:
-        return error_response(400, "malformed JSON", str(error))
-    if not isinstance(body, dict) or "json_content" not in body:
-        return error_response(400, "malformed body", 'expected a JSON object {"json_content": {...}}')
-    content = body["json_content"]
-    try:
+        body = parse_body(raw)
+        if not isinstance(body, dict) or "json_content" not in body:
+            return error_response(400, "malformed body", 'expected a JSON object {"json_content": {...}}')
+        content = body["json_content"]
         validate_content(parsed.kind, content)
+        if parsed.kind == "result":
+            count_samples(content["results"], config.max_samples_per_entry, config.max_samples_per_file)
+    except PayloadError as error:
+        # Paths name places in the file, as the schema's do: "$" is the file, not the request body.
+        if error.json_path is not None and error.json_path.startswith("$.json_content"):
+            error.json_path = "$" + error.json_path.removeprefix("$.json_content")
+        return error_response(400, error.error, error.detail())
     except SchemaError as error:
         return error_response(
             400,
@@ -104,7 +131,7 @@ def contribute() -> tuple[Response, int]:
         return error_response(409, "already stored with different content", str(error))
     except StoreError as error:
         current_app.logger.error("storing %s failed: %s", name, error)
-        return error_response(500, "the results store failed", str(error))
+        return error_response(503, "the results store failed", str(error))
     current_app.logger.info("%s: %s (%s)", name, outcome.status, outcome.message)
     payload = {
         "status": outcome.status,
@@ -117,10 +144,6 @@ def contribute() -> tuple[Response, int]:
     }
     # "validated" (debug mode) is a 201 too: the client did everything right.
     return jsonify(payload), 200 if outcome.status == "unchanged" else 201
-
-
-def _refuse_constant(text: str) -> Any:
-    raise ValueError(f"{text} is not valid JSON")
 
 
 def _name_content_mismatch(parsed: Any, content: dict) -> dict[str, str] | None:
@@ -136,13 +159,13 @@ def _name_content_mismatch(parsed: Any, content: dict) -> dict[str, str] | None:
 @api.post("/data/update-database")
 def update_database() -> tuple[Response, int]:
     """Rebuild the database store's Parquet tables from every stored result."""
-    refused = _check_token()
+    refused = _check_state_change()
     if refused is not None:
         return refused
     try:
         outcome = service().update_database()
     except StoreError as error:
-        return error_response(500, "the database store failed", str(error))
+        return error_response(503, "the database store failed", str(error))
     write = outcome.write
     return jsonify(
         {

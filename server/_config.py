@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,20 @@ CONFIG_KEYS: tuple[str, ...] = (
     "NWB_BENCHMARKS_UPLOAD_TOKEN",
     "NWB_BENCHMARKS_DEBUG",
     "NWB_BENCHMARKS_MAX_UPLOAD_BYTES",
+    "NWB_BENCHMARKS_MAX_SAMPLES_PER_ENTRY",
+    "NWB_BENCHMARKS_MAX_SAMPLES_PER_FILE",
+    "NWB_BENCHMARKS_GIT_TIMEOUT",
+    "NWB_BENCHMARKS_PUSH_WAIT",
 )
 
 DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# The default suite writes a few thousand samples per file and at most a few hundred per entry.
+DEFAULT_MAX_SAMPLES_PER_ENTRY = 10_000
+DEFAULT_MAX_SAMPLES_PER_FILE = 100_000
+# Seconds a git network operation (clone, fetch, push) may take before it is killed.
+DEFAULT_GIT_TIMEOUT = 30.0
+# Seconds an upload waits for its push before answering "push pending" (the push goes on in the background).
+DEFAULT_PUSH_WAIT = 5.0
 DEFAULT_HOME = Path("~/.nwb_benchmarks_server")
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -42,6 +54,14 @@ class ServerConfig:
         Debug mode: uploads are validated but nothing is committed or pushed.
     max_upload_bytes : int
         Largest accepted request body.
+    max_samples_per_entry : int
+        Most samples accepted for one benchmark and parameter combination of a result file.
+    max_samples_per_file : int
+        Most samples accepted in one result file.
+    git_timeout : float
+        Seconds a git network operation may take before it is killed.
+    push_wait : float
+        Seconds an upload waits for its push before answering with the push pending.
     """
 
     home: Path
@@ -50,6 +70,10 @@ class ServerConfig:
     upload_token: str | None
     debug: bool
     max_upload_bytes: int
+    max_samples_per_entry: int = DEFAULT_MAX_SAMPLES_PER_ENTRY
+    max_samples_per_file: int = DEFAULT_MAX_SAMPLES_PER_FILE
+    git_timeout: float = DEFAULT_GIT_TIMEOUT
+    push_wait: float = DEFAULT_PUSH_WAIT
 
 
 def load_config(overrides: dict[str, Any] | None = None) -> ServerConfig:
@@ -83,23 +107,36 @@ def load_config(overrides: dict[str, Any] | None = None) -> ServerConfig:
         return value or None
 
     home = Path(get("NWB_BENCHMARKS_SERVER_HOME") or DEFAULT_HOME).expanduser().resolve()
-    max_bytes_text = get("NWB_BENCHMARKS_MAX_UPLOAD_BYTES")
-    if max_bytes_text is None:
-        max_bytes = DEFAULT_MAX_UPLOAD_BYTES
-    else:
-        try:
-            max_bytes = int(max_bytes_text)
-        except ValueError:
-            raise ValueError(
-                f"NWB_BENCHMARKS_MAX_UPLOAD_BYTES must be a whole number of bytes, got {max_bytes_text!r}"
-            ) from None
-        if max_bytes <= 0:
-            raise ValueError(f"NWB_BENCHMARKS_MAX_UPLOAD_BYTES must be positive, got {max_bytes}")
     return ServerConfig(
         home=home,
         results_remote=get("NWB_BENCHMARKS_RESULTS_REMOTE"),
         database_remote=get("NWB_BENCHMARKS_DATABASE_REMOTE"),
         upload_token=get("NWB_BENCHMARKS_UPLOAD_TOKEN"),
         debug=(get("NWB_BENCHMARKS_DEBUG") or "").lower() in _TRUE,
-        max_upload_bytes=max_bytes,
+        max_upload_bytes=int(_positive(get, "NWB_BENCHMARKS_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, int)),
+        max_samples_per_entry=int(
+            _positive(get, "NWB_BENCHMARKS_MAX_SAMPLES_PER_ENTRY", DEFAULT_MAX_SAMPLES_PER_ENTRY, int)
+        ),
+        max_samples_per_file=int(
+            _positive(get, "NWB_BENCHMARKS_MAX_SAMPLES_PER_FILE", DEFAULT_MAX_SAMPLES_PER_FILE, int)
+        ),
+        git_timeout=_positive(get, "NWB_BENCHMARKS_GIT_TIMEOUT", DEFAULT_GIT_TIMEOUT, float),
+        push_wait=_positive(get, "NWB_BENCHMARKS_PUSH_WAIT", DEFAULT_PUSH_WAIT, float),
     )
+
+
+def _positive(get: Callable[[str], str | None], key: str, default: float, kind: type) -> float:
+    """A positive number from the configuration, or ``default`` when the key is not set."""
+    text = get(key)
+    if text is None:
+        return default
+    # ASCII digits only: int() and float() would also take other scripts' digits.
+    if not text.isascii():
+        raise ValueError(f"{key} must be a positive number, got {text!r}")
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(f"{key} must be a positive {'whole ' if kind is int else ''}number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{key} must be positive and finite, got {text!r}")
+    return value

@@ -31,10 +31,16 @@ class ResultsService:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self.results = GitStore("results", config.home, config.results_remote, debug=config.debug)
-        self.database = GitStore("database", config.home, config.database_remote, debug=config.debug)
+        timing = {"git_timeout": config.git_timeout, "push_wait": config.push_wait}
+        self.results = GitStore("results", config.home, config.results_remote, debug=config.debug, **timing)
+        self.database = GitStore("database", config.home, config.database_remote, debug=config.debug, **timing)
         self._cache_lock = threading.Lock()
         self._cached: tuple[str | None, Tables] | None = None
+
+    def close(self) -> None:
+        """Stop the stores' background threads."""
+        self.results.close()
+        self.database.close()
 
     def contribute(self, name: str, content: Any) -> WriteOutcome:
         """Store one validated file in the results store."""
@@ -70,11 +76,14 @@ class ResultsService:
             f"{counts['samples']} samples, {counts['runs']} runs, {counts['machines']} machines, "
             f"{counts['environments']} environments"
         )
+        # The tables are derived data: start from the remote's state (dropping an older pending rebuild
+        # that another server's rebuild may have made impossible to rebase) and write ours on top. When
+        # the remote cannot be reached, the rebuild is committed locally and pushed later.
+        self.database.reset_to_remote()
         try:
             outcome = self.database.write_files(files, message, remove_others_under="tables")
         except StoreError:
-            # Another writer changed the tables on the remote and our commit cannot be rebased onto
-            # theirs. The tables are derived data: take the remote's state and write ours on top.
+            # Another writer changed the tables on the remote between our reset and our commit.
             if self.database.reset_to_remote() is not None:
                 raise
             outcome = self.database.write_files(files, message, remove_others_under="tables")

@@ -33,7 +33,9 @@ def expected_paths(indices: range | list[int]) -> list[str]:
 
 
 def test_100_concurrent_uploads_from_threads_and_processes(live_servers, server_home, tmp_path):
-    servers = live_servers(processes=3, threads=8)
+    # A generous push wait: on a loaded machine a push can take longer than the default 5 s, and this
+    # test is about losing nothing (every upload pushed when answered), not about time.
+    servers = live_servers(processes=3, threads=8, NWB_BENCHMARKS_PUSH_WAIT="60")
     # 40 uploads from threads of this process, 60 from three client processes with threads of their own.
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
@@ -51,13 +53,13 @@ def test_100_concurrent_uploads_from_threads_and_processes(live_servers, server_
 
     assert sorted(index for index, _, _ in outcomes) == list(range(100))
     bad = [(index, status, reply) for index, status, reply in outcomes if status != 201 or not reply["pushed"]]
-    assert not bad
+    assert not bad, [reply.get("message") for _, _, reply in bad]
     # Every file on the remote, each exactly once, one commit per upload, and a clean repository.
     files = remote_files(bare(server_home))
     assert len(files) == len(set(files)) == 100
     assert sorted(files) == expected_paths(range(100))
-    assert remote_commit_count(bare(server_home)) == 100
-    assert len({reply["commit"] for _, _, reply in outcomes}) == 100
+    # Uploads that arrive together share a commit (group commit): at most one commit per upload.
+    assert 1 <= remote_commit_count(bare(server_home)) <= 100
     assert git("--git-dir", str(bare(server_home)), "rev-list", "--merges", "main").strip() == ""
     assert fsck_problems(bare(server_home)) == ""
     assert fsck_problems(server_home / "clones" / "results" / ".git") == ""
@@ -67,7 +69,7 @@ def test_100_concurrent_uploads_from_threads_and_processes(live_servers, server_
 
 
 def test_unreachable_remote_keeps_commits_and_pushes_them_later(live_servers, server_home):
-    servers = live_servers(processes=2, threads=4)
+    servers = live_servers(processes=2, threads=4, NWB_BENCHMARKS_PUSH_WAIT="60")
     url = servers.urls[0]
     for index in range(3):
         status, reply = post_file(url, *result_content(index))
@@ -117,7 +119,7 @@ def _install_racing_hook(bare_repo: Path, other_clone: Path, marker: Path) -> No
 
 
 def test_push_race_with_another_clone_is_rebased(live_servers, server_home, tmp_path):
-    servers = live_servers(processes=1, threads=2)
+    servers = live_servers(processes=1, threads=2, NWB_BENCHMARKS_PUSH_WAIT="60")
     url = servers.urls[0]
     assert post_file(url, *result_content(0))[0] == 201
     other = tmp_path / "other-clone"
@@ -162,7 +164,7 @@ def test_servers_with_separate_clones_race_to_one_remote(live_servers, tmp_path)
     assert all(status == 201 for _, status, _ in outcomes), outcomes
     # A push that lost the race too often is only pending; the next request of that server sends it.
     for url in urls:
-        assert requests.post(f"{url}/data/update-database", timeout=60).status_code == 200
+        assert requests.post(f"{url}/data/update-database", json={}, timeout=60).status_code == 200
     files = remote_files(remote)
     assert len(files) == len(set(files)) == 30
     assert sorted(files) == expected_paths(range(30))

@@ -136,15 +136,15 @@ def test_database_rebuilds_from_two_servers_do_not_block_each_other(tmp_path):
     # The second server's rebuild is committed while the remote is away: it stays pending.
     away = database.with_name("database.git.away")
     database.rename(away)
-    pending = apps[1].post("/data/update-database").json
+    pending = apps[1].post("/data/update-database", json={}).json
     assert pending["status"] == "stored" and not pending["pushed"]
     away.rename(database)
     # Meanwhile the first server publishes its own tables: the pending commit can no longer be rebased.
-    first = apps[0].post("/data/update-database").json
+    first = apps[0].post("/data/update-database", json={}).json
     assert first["status"] == "stored" and first["pushed"]
-    second = apps[1].post("/data/update-database")
+    second = apps[1].post("/data/update-database", json={})
     assert second.status_code == 200, second.json
-    assert second.json["status"] == "stored" and second.json["pushed"]
+    assert second.json["status"] == "stored" and second.json["pushed"], second.json
     # The remote holds the second server's tables, on top of the first's commit.
     shown = subprocess.run(
         ["git", "--git-dir", str(database), "show", "main:tables/runs.parquet"], check=True, capture_output=True
