@@ -110,8 +110,6 @@ def _hint_line(session: pytest.Session) -> str | None:
         return None
     names = sorted(_shown_name(config, Path(path)) for path in found)
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    where = shown if len(names) == 1 else f"{len(names)} files ({shown})"
     command = shlex.join(["pytest", *config.invocation_params.args, "--nwb-bench"])
-    return (
-        f"nwb benchmarks: {len(names)} file{'s' if len(names) != 1 else ''} ({shown}) define ASV-style "
-        f"benchmarks, which run only with --nwb-bench: {command}"
-    )
+    return f"nwb benchmarks: the ASV-style benchmarks in {where} were not run; --nwb-bench runs them: {command}"

@@ -20,7 +20,7 @@ from ._items import BenchmarkItem, BenchmarkModule
 from ._outcome import Outcome
 from ._recorder import RunRecorder, WrittenFiles
 from ._summary import format_summary
-from ._xdist import XdistSwitchedOff, refuse_in_worker, requested_workers, switch_off_xdist
+from ._xdist import RefusedInWorker, XdistSwitchedOff, in_worker, requested_workers, switch_off_xdist
 
 __all__ = ["record_outcome", "results_dir", "runner_for"]
 
@@ -148,9 +148,8 @@ def pytest_cmdline_main(config: pytest.Config) -> Generator[None, Any, Any]:
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in BENCHMARK_MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
-    if not config.getoption("nwb_bench"):
-        return
-    refuse_in_worker(config)
+    if not config.getoption("nwb_bench") or in_worker(config):
+        return  # in a worker, pytest_collect_file reports every benchmark file as refused
     # Not trylast: this runs after pytest-xdist's pytest_cmdline_main and before its pytest_configure.
     switched_off = switch_off_xdist(config, config.stash.get(_RAW_WORKERS, None))
     if switched_off is not None:
@@ -189,6 +188,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if not config.getoption("nwb_bench"):
         note_candidate(config, file_path)  # for the hint that --nwb-bench runs it, if it holds benchmarks
         return None
+    if in_worker(config):
+        return RefusedInWorker.from_parent(parent, path=file_path)
     return BenchmarkModule.from_parent(parent, path=file_path)
 
 

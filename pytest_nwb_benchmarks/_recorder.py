@@ -30,18 +30,35 @@ class RunRecorder:
         self.benchmarks: dict[str, dict[str, Any]] = {}
         self.rows: list[SummaryRow] = []
         self.notes: dict[str, list[str]] = {}
+        self._attempts: dict[str, tuple[int, int]] = {}  # node id -> (row index, attempts so far)
 
     def record(self, item: BenchmarkItem, outcome: Outcome) -> None:
-        """Remember one item's outcome (called in the pytest process, after its measuring processes ended)."""
+        """Remember one item's outcome (called in the pytest process, after its measuring processes ended).
+
+        An item measured again in the same session (a rerun by pytest-rerunfailures) replaces its
+        earlier attempt: the summary and the file hold the last attempt only, and a note says so.
+        """
         benchmark = item.benchmark
-        for note in outcome.notes:
-            notes = self.notes.setdefault(benchmark.name, [])
-            if note not in notes:
-                notes.append(note)
         params = ", ".join(f"{name}={text}" for name, text in zip(benchmark.param_names, _reprs(item)))
-        self.rows.append(
-            SummaryRow(benchmark.pretty_name or benchmark.name, params, outcome.status, outcome.samples, benchmark.unit)
+        row = SummaryRow(
+            benchmark.pretty_name or benchmark.name, params, outcome.status, outcome.samples, benchmark.unit
         )
+        notes = list(outcome.notes)
+        if item.nodeid in self._attempts:
+            index, attempts = self._attempts[item.nodeid]
+            self.rows[index] = row
+            self.results.get(benchmark.name, {}).pop(item.params_key, None)
+            self._attempts[item.nodeid] = (index, attempts + 1)
+            notes.append(
+                f"measured again by a rerun ({params or 'no parameters'}: attempt {attempts + 1}, {outcome.status}); only the last attempt is kept"
+            )
+        else:
+            self._attempts[item.nodeid] = (len(self.rows), 1)
+            self.rows.append(row)
+        for note in notes:
+            kept = self.notes.setdefault(benchmark.name, [])
+            if note not in kept:
+                kept.append(note)
         if outcome.status != "passed" or outcome.samples is None:
             return  # skipped and failed combinations are absent from the file, never misaligned
         self.results.setdefault(benchmark.name, {})[item.params_key] = outcome.samples

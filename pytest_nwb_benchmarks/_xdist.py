@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["XdistSwitchedOff", "refuse_in_worker", "requested_workers", "switch_off_xdist"]
+__all__ = ["RefusedInWorker", "XdistSwitchedOff", "in_worker", "requested_workers", "switch_off_xdist"]
 
 # Options of pytest-xdist that ask for distribution (as typed; short ones may carry their value).
 _LONG_FLAGS = ("--numprocesses", "--maxprocesses", "--tx", "--dist")
@@ -125,17 +125,23 @@ def switch_off_xdist(config: pytest.Config, raw_workers: Any) -> XdistSwitchedOf
     return XdistSwitchedOff(requested, source)
 
 
-def refuse_in_worker(config: pytest.Config) -> None:
-    """Refuse to measure inside a pytest-xdist worker (distribution re-enabled by something else).
+def in_worker(config: pytest.Config) -> bool:
+    """Tell whether this process is a pytest-xdist worker."""
+    return hasattr(config, "workerinput")
 
-    Raises
-    ------
-    pytest.UsageError
-        In a pytest-xdist worker.
+
+class RefusedInWorker(pytest.File):
+    """Stands for a benchmark file in a pytest-xdist worker: reported as a collection error, never measured.
+
+    Workers exist under ``--nwb-bench`` only when something switched distribution back on after this
+    plugin switched it off; a collection error reaches the controller's report, where an exception in
+    the worker's start-up would only make pytest-xdist start replacement workers.
     """
-    if hasattr(config, "workerinput"):
-        raise pytest.UsageError(
-            "--nwb-bench: benchmarks are never measured in pytest-xdist workers, yet this is worker "
-            f"{config.workerinput.get('workerid', '?')}; something switched distribution back on after "
-            "pytest-nwb-benchmarks switched it off. Run the benchmarks with -p no:xdist (or -n 0)."
+
+    def collect(self) -> list[pytest.Item]:
+        workerid = getattr(self.config, "workerinput", {}).get("workerid", "?")
+        raise self.CollectError(
+            f"--nwb-bench: benchmarks are never measured in pytest-xdist workers, yet this is worker {workerid}: "
+            "something switched distribution back on after pytest-nwb-benchmarks switched it off. "
+            "Run the benchmarks with -p no:xdist (or -n 0)."
         )
