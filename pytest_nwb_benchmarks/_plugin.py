@@ -20,14 +20,13 @@ from ._items import BenchmarkItem, BenchmarkModule
 from ._outcome import Outcome
 from ._recorder import RunRecorder, WrittenFiles
 from ._summary import format_summary
-from ._xdist import RefusedInWorker, XdistSwitchedOff, in_worker, requested_workers, switch_off_xdist
+from ._xdist import RefusedInWorker, XdistSwitchedOff, in_worker, switch_off_requested, switch_off_resolved
 
 __all__ = ["record_outcome", "results_dir", "runner_for"]
 
 _RUNNER = pytest.StashKey[Any]()
 _RECORDER = pytest.StashKey[RunRecorder]()
 _WRITTEN = pytest.StashKey[WrittenFiles]()
-_RAW_WORKERS = pytest.StashKey[Any]()
 _XDIST_OFF = pytest.StashKey[XdistSwitchedOff]()
 
 BENCHMARK_MARKERS = {
@@ -140,8 +139,11 @@ def _make_runner(config: pytest.Config) -> Any:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_cmdline_main(config: pytest.Config) -> Generator[None, Any, Any]:
-    # Runs before every implementation, so -n is seen as given, before pytest-xdist resolves "auto".
-    config.stash[_RAW_WORKERS] = requested_workers(config)
+    # Runs before every implementation: pytest-xdist and the plugins that follow it see no distribution.
+    if config.getoption("nwb_bench") and not in_worker(config):
+        switched_off = switch_off_requested(config)
+        if switched_off is not None:
+            config.stash[_XDIST_OFF] = switched_off
     return (yield)
 
 
@@ -151,7 +153,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("nwb_bench") or in_worker(config):
         return  # in a worker, pytest_collect_file reports every benchmark file as refused
     # Not trylast: this runs after pytest-xdist's pytest_cmdline_main and before its pytest_configure.
-    switched_off = switch_off_xdist(config, config.stash.get(_RAW_WORKERS, None))
+    switched_off = switch_off_resolved(config)
     if switched_off is not None:
         config.stash[_XDIST_OFF] = switched_off
     if config.getoption("nwb_network"):

@@ -8,8 +8,10 @@ switched off for the session as ``-n 0`` would, and the terminal and the result 
 
 pytest-xdist decides in two steps: its ``pytest_cmdline_main`` turns ``-n`` into a list of execution
 environments (``tx``), and its ``pytest_configure`` (``trylast``) starts the distributed session when
-``dist != "no"`` and ``tx`` is not empty. The plugin's own ``pytest_configure`` runs between the two, so
-it sees the resolved settings and clears them before any worker exists.
+``dist != "no"`` and ``tx`` is not empty. The plugin switches distribution off before the first step, from
+a ``pytest_cmdline_main`` wrapper (so that every plugin's ``pytest_configure`` sees an undistributed
+session), and checks again with pytest-xdist's own test between the two steps, from its own
+``pytest_configure``, in case anything asked for distribution in a way the first check does not know.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["RefusedInWorker", "XdistSwitchedOff", "in_worker", "requested_workers", "switch_off_xdist"]
+__all__ = ["RefusedInWorker", "XdistSwitchedOff", "in_worker", "switch_off_requested", "switch_off_resolved"]
 
 # Options of pytest-xdist that ask for distribution (as typed; short ones may carry their value).
 _LONG_FLAGS = ("--numprocesses", "--maxprocesses", "--tx", "--dist")
@@ -34,7 +36,7 @@ class XdistSwitchedOff:
     Attributes
     ----------
     requested : str
-        The distribution pytest-xdist would have started, e.g. ``-n auto (2 workers), --dist load``.
+        The distribution pytest-xdist would have started, e.g. ``-n auto, --dist load``.
     source : str
         Where it was asked for: the command line, or the configuration (``addopts``/``PYTEST_ADDOPTS``).
     """
@@ -58,22 +60,6 @@ class XdistSwitchedOff:
         }
 
 
-def requested_workers(config: pytest.Config) -> Any:
-    """Return ``-n`` as given (``"auto"``, ``"logical"``, a number or None), before pytest-xdist resolves it.
-
-    Parameters
-    ----------
-    config : pytest.Config
-        The run's configuration, before any ``pytest_cmdline_main`` implementation ran.
-
-    Returns
-    -------
-    object
-        The value of ``--numprocesses``, or None when pytest-xdist is not installed or ``-n`` was not given.
-    """
-    return getattr(config.option, "numprocesses", None)
-
-
 def _given_on_command_line(args: Sequence[str]) -> bool:
     for arg in args:
         if arg == "--":
@@ -85,44 +71,68 @@ def _given_on_command_line(args: Sequence[str]) -> bool:
     return False
 
 
-def switch_off_xdist(config: pytest.Config, raw_workers: Any) -> XdistSwitchedOff | None:
-    """Stop pytest-xdist from distributing this session, if it was about to.
+def _source(config: pytest.Config) -> str:
+    if _given_on_command_line(config.invocation_params.args):
+        return "the command line"
+    return "the configuration (addopts or PYTEST_ADDOPTS)"
+
+
+def _clear(option: Any) -> None:
+    # The state pytest-xdist itself leaves for -n 0.
+    option.numprocesses = 0
+    option.distload = False
+    option.dist = "no"
+    option.tx = []
+
+
+def switch_off_requested(config: pytest.Config) -> XdistSwitchedOff | None:
+    """Switch pytest-xdist's distribution off before pytest-xdist reads its options.
+
+    Parameters
+    ----------
+    config : pytest.Config
+        The run's configuration, before any ``pytest_cmdline_main`` implementation ran.
+
+    Returns
+    -------
+    XdistSwitchedOff or None
+        What was switched off; None when pytest-xdist is absent or was not asked to distribute.
+    """
+    option = config.option
+    workers = getattr(option, "numprocesses", None)
+    environments = list(getattr(option, "tx", None) or [])
+    dist = "load" if getattr(option, "distload", False) else getattr(option, "dist", "no")
+    if workers not in (None, 0):  # -n N, -n auto, -n logical
+        requested = f"-n {workers}, --dist {'load' if dist == 'no' else dist}"
+    elif environments and dist != "no":
+        requested = "--tx " + " --tx ".join(environments) + f", --dist {dist}"
+    else:
+        return None
+    _clear(option)
+    return XdistSwitchedOff(requested, _source(config))
+
+
+def switch_off_resolved(config: pytest.Config) -> XdistSwitchedOff | None:
+    """Switch distribution off if pytest-xdist would still start workers (its own test).
 
     Parameters
     ----------
     config : pytest.Config
         The run's configuration, after pytest-xdist's ``pytest_cmdline_main`` and before its
         ``pytest_configure``.
-    raw_workers : object
-        ``-n`` as given (see :func:`requested_workers`).
 
     Returns
     -------
     XdistSwitchedOff or None
-        What was switched off; None when pytest-xdist is absent or would not have distributed.
+        What was switched off; None when pytest-xdist is absent or would not distribute.
     """
     option = config.option
     environments = list(getattr(option, "tx", None) or [])
     dist = getattr(option, "dist", "no")
     if not environments or dist == "no":
-        return None  # pytest-xdist's own test for starting workers
-    if raw_workers not in (None, 0):
-        requested = f"-n {raw_workers}"
-        if str(raw_workers) != str(len(environments)):
-            requested += f" ({len(environments)} worker{'s' if len(environments) != 1 else ''})"
-    else:
-        requested = "--tx " + " --tx ".join(environments)
-    requested += f", --dist {dist}"
-    source = (
-        "the command line"
-        if _given_on_command_line(config.invocation_params.args)
-        else "the configuration (addopts or PYTEST_ADDOPTS)"
-    )
-    # The state pytest-xdist itself leaves for -n 0.
-    option.numprocesses = 0
-    option.dist = "no"
-    option.tx = []
-    return XdistSwitchedOff(requested, source)
+        return None
+    _clear(option)
+    return XdistSwitchedOff(f"{len(environments)} execution environments, --dist {dist}", _source(config))
 
 
 def in_worker(config: pytest.Config) -> bool:

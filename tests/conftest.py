@@ -1,4 +1,4 @@
-"""Shared test set-up: pytester, and a benchmarks home of the test session's own."""
+"""Shared test set-up: pytester (its runs without pytest-randomly), and a benchmarks home of the test session's own."""
 
 from __future__ import annotations
 
@@ -25,3 +25,15 @@ def isolated_benchmarks_home(tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield
     finally:
         os.environ.pop("NWB_BENCHMARKS_HOME", None)
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytest's pytester, whose runs (in-process and subprocess) keep their order and seeds.
+
+    pytest-randomly, when installed, would reorder and reseed every run pytester starts, as the project's
+    own ``addopts`` keep it from doing to the outer run. A test turns it on again with ``-p randomly``.
+    pytester clears ``PYTEST_ADDOPTS`` when it starts; this sets it afterwards.
+    """
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    return pytester
