@@ -63,7 +63,16 @@ def benchmark_files(session: pytest.Session) -> list[Path]:
     if not _wanted(session):
         return []
     candidates = dict.fromkeys(session.config.stash.get(_CANDIDATES, []))
-    return [path for path in candidates if _defines_benchmarks(path)]
+    return [path for path in candidates if _selected(session.config, path) and _defines_benchmarks(path)]
+
+
+def _selected(config: pytest.Config, path: Path) -> bool:
+    # pytest also calls pytest_collect_file for the files beside the directories it descends into.
+    for arg in config.args:
+        given = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path == given or path.is_relative_to(given):
+            return True
+    return False
 
 
 def finish_without_benchmarks(session: pytest.Session) -> None:
