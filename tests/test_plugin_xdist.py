@@ -7,12 +7,27 @@ hold benchmarks get a line saying how to run them.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from test_upload import benchmarks_home, start_server  # noqa: F401 - the real results server, as fixtures
 
 pytest_plugins = ["pytester"]
+
+
+def _load(path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The asv-runner tests' suite repository and pytest launcher.
+compare = _load(Path(__file__).resolve().parent / "data" / "asv_demo" / "compare_runners.py")
 
 COMMIT = "c" * 40
 # pytest-xdist's options -> what the result file says was asked for
@@ -254,3 +269,43 @@ def test_the_hint_stays_quiet_on_ordinary_test_runs(logged_suite: pytest.Pyteste
 def test_the_projects_own_runs_keep_their_order(request: pytest.FixtureRequest) -> None:
     assert not request.config.pluginmanager.has_plugin("randomly")  # the project's addopts
     assert request.config.getoption("numprocesses", None) in (None, 0)
+
+
+def test_an_uploading_run_under_xdist_sends_one_run_once(
+    logged_suite: pytest.Pytester,
+    benchmarks_home: Path,  # noqa: F811 - the fixture imported above
+    start_server: Any,  # noqa: F811
+) -> None:
+    server = start_server()
+    upload = ("--nwb-upload", "--nwb-server-url", server.url, "-p", "no:cacheprovider")
+    result = logged_suite.runpytest_subprocess(
+        "asv_suite", "--nwb-bench", "--nwb-commit-hash", COMMIT, "-n", "2", *upload
+    )
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*pytest-xdist switched off (-n 2*", "nwb upload: 3 uploaded"])
+    assert_measured_serially_once(logged_suite)
+    written = {path.name for path in (logged_suite.path / "results").iterdir()}
+    assert set(server.remote_files()) == written and len(written) == 3
+    commits = server.commit_order()
+
+    # The upload action ignores -n: it runs before any session, and sends nothing twice.
+    again = logged_suite.runpytest_subprocess("-n", "2", *upload)
+    assert again.ret == 0, again.stdout.str()
+    again.stdout.fnmatch_lines(["nwb upload: 3 already uploaded"])
+    again.stdout.no_fnmatch_line("*workers*")
+    assert server.commit_order() == commits
+
+
+def test_the_asv_runner_under_xdist_runs_asv_once(tmp_path: Path) -> None:
+    pytest.importorskip("asv")
+    repository = compare.make_suite_repository(tmp_path / "repo")
+    done, _ = compare.run_suite(
+        repository, "asv", tmp_path / "out", tmp_path / "home", "-n", "2", "-k", "time_plain or track_length"
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert "pytest-xdist switched off (-n 2, --dist load, from the command line)" in done.stdout
+    assert "workers" not in done.stdout
+    (written,) = [json.loads(path.read_text()) for path in (tmp_path / "out").glob("result_*.json")]
+    assert set(written["results"]) == {"bench_equal.time_plain", "bench_equal.Small.track_length"}
+    assert written["runner"]["name"] == "asv" and written["runner"]["asv_runs"] == 1
+    assert written["xdist"]["requested"] == "-n 2, --dist load"
