@@ -47,10 +47,12 @@ class RunRecorder:
         if item.nodeid in self._attempts:
             index, attempts = self._attempts[item.nodeid]
             self.rows[index] = row
-            self.results.get(benchmark.name, {}).pop(item.params_key, None)
+            self._forget_samples(benchmark.name, item.params_key)
             self._attempts[item.nodeid] = (index, attempts + 1)
+            where = params or "no parameters"
             notes.append(
-                f"measured again by a rerun ({params or 'no parameters'}: attempt {attempts + 1}, {outcome.status}); only the last attempt is kept"
+                f"measured again by a rerun ({where}: attempt {attempts + 1}, {outcome.status}); "
+                "only the last attempt is kept"
             )
         else:
             self._attempts[item.nodeid] = (len(self.rows), 1)
@@ -75,6 +77,14 @@ class RunRecorder:
             entry["pretty_name"] = benchmark.pretty_name
         if outcome.number is not None:
             entry["number"][item.params_key] = outcome.number
+
+    def _forget_samples(self, name: str, key: str) -> None:
+        samples = self.results.get(name, {})
+        samples.pop(key, None)
+        self.benchmarks.get(name, {}).get("number", {}).pop(key, None)
+        if name in self.results and not samples:
+            del self.results[name]
+            self.benchmarks.pop(name, None)
 
     def write(self, results_dir: Path, commit_hash: str, extra: dict[str, Any], written: WrittenFiles) -> Path | None:
         """Write the headers (when new) and the result file; nothing when nothing was measured.
