@@ -76,7 +76,7 @@ def _selected(config: pytest.Config, path: Path) -> bool:
 
 
 def finish_without_benchmarks(session: pytest.Session) -> None:
-    """At the end of a run without ``--nwb-bench``: prepare the hint, or hand the files found to xdist's controller."""
+    """At the end of a run without ``--nwb-bench``: prepare the hint, or hand the files to xdist's controller."""
     output = getattr(session.config, "workeroutput", None)
     if output is not None:
         output[_WORKER_KEY] = [str(path) for path in benchmark_files(session)]
@@ -101,18 +101,7 @@ def _shown_name(config: pytest.Config, path: Path) -> str:
 
 
 def _hint_line(session: pytest.Session) -> str | None:
-    """Return the line saying that ``--nwb-bench`` runs the benchmarks found, or None.
-
-    Parameters
-    ----------
-    session : pytest.Session
-        The finished session (without ``--nwb-bench``).
-
-    Returns
-    -------
-    str or None
-        None when no visited file defines benchmarks (or no hint is wanted).
-    """
+    """The line saying that ``--nwb-bench`` runs the benchmarks found here or by the workers; None without any."""
     config = session.config
     found = {str(path) for path in benchmark_files(session)} | config.stash.get(_FOUND_BY_WORKERS, set())
     if not found:
