@@ -1,4 +1,4 @@
-"""Shared test set-up: pytester (its runs without pytest-randomly), and a benchmarks home of the test session's own."""
+"""Shared test set-up: pytester (its runs without pytest-randomly), and a benchmarks home of the session's own."""
 
 from __future__ import annotations
 
@@ -29,11 +29,12 @@ def isolated_benchmarks_home(tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 @pytest.fixture
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    """pytest's pytester, whose runs (in-process and subprocess) keep their order and seeds.
+    """pytest's pytester, whose runs (in-process and subprocess) go without pytest-randomly and -rerunfailures.
 
-    pytest-randomly, when installed, would reorder and reseed every run pytester starts, as the project's
-    own ``addopts`` keep it from doing to the outer run. A test turns it on again with ``-p randomly``.
-    pytester clears ``PYTEST_ADDOPTS`` when it starts; this sets it afterwards.
+    Installed, pytest-randomly would reorder and reseed every run pytester starts, and pytest-rerunfailures
+    would open a status server in each, as the project's own ``addopts`` keep them from doing to the outer
+    run. A test turns them on again with ``-p randomly`` or ``-p rerunfailures``. pytester clears
+    ``PYTEST_ADDOPTS`` when it starts; this sets it afterwards.
     """
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly -p no:rerunfailures")
     return pytester

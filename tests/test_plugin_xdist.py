@@ -143,7 +143,7 @@ def test_xdist_from_addopts_or_environment_is_switched_off_and_says_where_it_cam
                 child.unlink()
         else:
             path.unlink()
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly -n 2")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly -p no:rerunfailures -n 2")
     result = logged_suite.runpytest_subprocess("asv_suite", "--nwb-bench", "--nwb-commit-hash", COMMIT)
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(["*pytest-xdist switched off (-n 2, --dist load, from the configuration*"])
@@ -170,7 +170,7 @@ def test_a_worker_that_distribution_was_forced_into_refuses_benchmarks(logged_su
     logged_suite.makeconftest(
         "import os\n\ndef pytest_configure(config):\n"
         "    if not hasattr(config, 'workerinput'):\n"
-        "        os.environ['PYTEST_ADDOPTS'] = '-p no:randomly --nwb-bench'\n"
+        "        os.environ['PYTEST_ADDOPTS'] = '-p no:randomly -p no:rerunfailures --nwb-bench'\n"
     )
     result = logged_suite.runpytest_subprocess("asv_suite", "-n", "1", "--nwb-commit-hash", COMMIT)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -224,7 +224,18 @@ def test_a_rerun_replaces_the_failed_attempt(pytester: pytest.Pytester) -> None:
     pytester.mkpydir("asv_suite")
     (pytester.path / "asv_suite" / "bench_flaky.py").write_text(FLAKY.format(mark=str(pytester.path / "failed-once")))
     result = pytester.runpytest_subprocess(
-        "asv_suite", "--nwb-bench", "--nwb-commit-hash", COMMIT, "--reruns", "2", "-n", "2", "-p", "no:cacheprovider"
+        "asv_suite",
+        "--nwb-bench",
+        "--nwb-commit-hash",
+        COMMIT,
+        "-p",
+        "rerunfailures",
+        "--reruns",
+        "2",
+        "-n",
+        "2",
+        "-p",
+        "no:cacheprovider",
     )
     assert result.ret == 0, result.stdout.str()
     assert result.parseoutcomes() == {"passed": 1, "rerun": 1}
@@ -268,6 +279,7 @@ def test_the_hint_stays_quiet_on_ordinary_test_runs(logged_suite: pytest.Pyteste
 
 def test_the_projects_own_runs_keep_their_order(request: pytest.FixtureRequest) -> None:
     assert not request.config.pluginmanager.has_plugin("randomly")  # the project's addopts
+    assert not request.config.pluginmanager.has_plugin("rerunfailures")
     assert request.config.getoption("numprocesses", None) in (None, 0)
 
 
