@@ -2,17 +2,19 @@
 
 Without ``--nwb-bench`` the plugin collects nothing, so ``pytest benchmarks`` would end on
 "collected 0 items" alone. The files pytest visits and does not collect as tests are remembered (not
-read); at the end of a run that named its paths or collected nothing, those that define functions
-named as asv benchmarks (``time_``, ``timeraw_``, ``peakmem_``, ``mem_``, ``track_``) are counted and
-a line says that ``--nwb-bench`` runs them. The exit status stays pytest's: nothing ran.
+read). At the end, in each path the run was given (``pytest benchmarks``, or ``testpaths``) that
+yielded no test item, those that define asv benchmarks (module-level functions, or methods, named
+``time_``, ``timeraw_``, ``peakmem_``, ``mem_``, ``track_``) are counted and a line says that
+``--nwb-bench`` runs them; so ``pytest tests`` stays quiet about a demo suite among its test data,
+while ``pytest tests benchmarks`` names the benchmarks. The exit status stays pytest's own.
 
-The files are scanned as text, never imported: importing a suite can be slow or need its data.
-Under pytest-xdist the workers collect; each reports the files it found through ``workeroutput``.
+The files are parsed, never imported: importing a suite can be slow or need its data. Under
+pytest-xdist the workers collect; each reports the files it found through ``workeroutput``.
 """
 
 from __future__ import annotations
 
-import re
+import ast
 import shlex
 from pathlib import Path
 
@@ -26,7 +28,6 @@ _CANDIDATES = pytest.StashKey[list[Path]]()
 _FOUND_BY_WORKERS = pytest.StashKey[set[str]]()
 _HINT = pytest.StashKey[str]()
 _WORKER_KEY = "nwb_benchmark_files"
-_DEFINITION = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z]\w*)", re.MULTILINE)
 
 
 def note_candidate(config: pytest.Config, path: Path) -> None:
@@ -36,19 +37,28 @@ def note_candidate(config: pytest.Config, path: Path) -> None:
 
 def _defines_benchmarks(path: Path) -> bool:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
         return False
-    return any(benchmark_type_for(name) is not None for name in _DEFINITION.findall(text))
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    names = [node.name for node in tree.body if isinstance(node, functions)]
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            names += [method.name for method in node.body if isinstance(method, functions)]
+    return any(benchmark_type_for(name) is not None for name in names)
 
 
-def _wanted(session: pytest.Session) -> bool:
-    # Named paths, or a run that found nothing: a reminder there cannot be noise on every `pytest`.
-    return session.config.args_source == pytest.Config.ArgsSource.ARGS or session.testscollected == 0
+def _given_paths(session: pytest.Session) -> list[Path]:
+    config = session.config
+    return [(config.invocation_params.dir / arg.split("::")[0]).resolve() for arg in config.args]
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or path.is_relative_to(folder)
 
 
 def benchmark_files(session: pytest.Session) -> list[Path]:
-    """Return the visited files that define ASV-style benchmarks, when a hint is wanted.
+    """Return the visited files that define ASV-style benchmarks in given paths that held no test.
 
     Parameters
     ----------
@@ -58,21 +68,13 @@ def benchmark_files(session: pytest.Session) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        Empty unless the run named its paths or collected nothing.
+        The files, in the given paths that yielded no test item, that define benchmarks.
     """
-    if not _wanted(session):
-        return []
-    candidates = dict.fromkeys(session.config.stash.get(_CANDIDATES, []))
-    return [path for path in candidates if _selected(session.config, path) and _defines_benchmarks(path)]
-
-
-def _selected(config: pytest.Config, path: Path) -> bool:
+    items = [Path(item.path) for item in session.items]
     # pytest also calls pytest_collect_file for the files beside the directories it descends into.
-    for arg in config.args:
-        given = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        if path == given or path.is_relative_to(given):
-            return True
-    return False
+    empty = [given for given in _given_paths(session) if not any(_within(item, given) for item in items)]
+    candidates = dict.fromkeys(session.config.stash.get(_CANDIDATES, []))
+    return [path for path in candidates if any(_within(path, given) for given in empty) and _defines_benchmarks(path)]
 
 
 def finish_without_benchmarks(session: pytest.Session) -> None:

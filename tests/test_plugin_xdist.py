@@ -262,19 +262,29 @@ def test_paths_with_benchmarks_say_that_nwb_bench_runs_them(logged_suite: pytest
     assert not (logged_suite.path / "calls.log").exists()
 
 
-def test_the_hint_stays_quiet_on_ordinary_test_runs(logged_suite: pytest.Pytester) -> None:
-    (logged_suite.path / "tests").mkdir()
-    (logged_suite.path / "tests" / "test_plain.py").write_text("def test_one():\n    pass\n")
-    (logged_suite.path / "helpers.py").write_text("def track_record():\n    return 1\n")
-    logged_suite.makeini("[pytest]\ntestpaths = tests asv_suite\n")
-    result = logged_suite.runpytest("-p", "no:cacheprovider")  # testpaths, and tests were found
+def test_the_hint_names_only_given_paths_that_held_no_test(logged_suite: pytest.Pytester) -> None:
+    tests = logged_suite.path / "tests"
+    (tests / "data").mkdir(parents=True)
+    (tests / "test_plain.py").write_text("def test_one():\n    pass\n")
+    (tests / "data" / "bench_demo.py").write_text("class Demo:\n    def time_it(self):\n        pass\n")
+    # Named like a benchmark only inside a string, or not at module or class level: no benchmark.
+    (tests / "helpers.py").write_text(
+        'SOURCE = """\ndef time_x():\n    pass\n"""\n\ndef f():\n    def time_y():\n        pass\n'
+    )
+    result = logged_suite.runpytest("tests", "-p", "no:cacheprovider")  # tests ran there: a demo suite is data
     result.assert_outcomes(passed=1)
     result.stdout.no_fnmatch_line("*nwb benchmarks*")
-    (logged_suite.path / "tests" / "test_plain.py").unlink()
-    result = logged_suite.runpytest("-p", "no:cacheprovider")  # nothing found: the hint helps
-    result.stdout.fnmatch_lines(["*benchmarks in asv_suite/bench_logged.py were not run*"])
-    result = logged_suite.runpytest("helpers.py", "asv_suite", "-p", "no:cacheprovider")  # named paths
-    result.stdout.fnmatch_lines(["*benchmarks in 2 files (asv_suite/bench_logged.py, helpers.py) were not run*"])
+
+    result = logged_suite.runpytest("tests", "asv_suite", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["nwb benchmarks: the ASV-style benchmarks in asv_suite/bench_logged.py were not run*"])
+
+    logged_suite.makeini("[pytest]\ntestpaths = tests/data asv_suite\n")
+    result = logged_suite.runpytest("-p", "no:cacheprovider")  # testpaths count as given paths
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    result.stdout.fnmatch_lines(
+        ["*benchmarks in 2 files (asv_suite/bench_logged.py, tests/data/bench_demo.py) were not run*"]
+    )
 
 
 def test_the_projects_own_runs_keep_their_order(request: pytest.FixtureRequest) -> None:
