@@ -31,6 +31,7 @@ class RunRecorder:
         self.rows: list[SummaryRow] = []
         self.notes: dict[str, list[str]] = {}
         self._attempts: dict[str, tuple[int, int]] = {}  # node id -> (row index, attempts so far)
+        self._positions: dict[tuple[str, str], int] = {}  # (benchmark, params key) -> combination index
 
     def record(self, item: BenchmarkItem, outcome: Outcome) -> None:
         """Remember one item's outcome (called in the pytest process, after its measuring processes ended).
@@ -64,6 +65,7 @@ class RunRecorder:
         if outcome.status != "passed" or outcome.samples is None:
             return  # skipped and failed combinations are absent from the file, never misaligned
         self.results.setdefault(benchmark.name, {})[item.params_key] = outcome.samples
+        self._positions[(benchmark.name, item.params_key)] = item.combination_index
         entry = self.benchmarks.setdefault(
             benchmark.name,
             {
@@ -77,6 +79,19 @@ class RunRecorder:
             entry["pretty_name"] = benchmark.pretty_name
         if outcome.number is not None:
             entry["number"][item.params_key] = outcome.number
+
+    def _by_position(self, name: str, by_key: dict[str, Any]) -> dict[str, Any]:
+        return dict(sorted(by_key.items(), key=lambda pair: self._positions.get((name, pair[0]), -1)))
+
+    def _ordered_results(self) -> dict[str, dict[str, Any]]:
+        """Benchmarks by name, combinations in parameter order: the same file whatever order they ran in."""
+        return {name: self._by_position(name, self.results[name]) for name in sorted(self.results)}
+
+    def _ordered_benchmarks(self) -> dict[str, dict[str, Any]]:
+        return {
+            name: {**entry, "number": self._by_position(name, entry["number"])}
+            for name, entry in sorted(self.benchmarks.items())
+        }
 
     def _forget_samples(self, name: str, key: str) -> None:
         samples = self.results.get(name, {})
@@ -121,11 +136,11 @@ class RunRecorder:
                 written.paths.append(Path(state.path))
         path = write_result_file(
             results_dir,
-            results=self.results,
+            results=self._ordered_results(),
             commit_hash=commit_hash,
             machine_hash=machine.hash,
             environment_hash=environment.hash,
-            extra={**extra, "benchmarks": self.benchmarks},
+            extra={**extra, "benchmarks": self._ordered_benchmarks()},
         )
         written.paths.append(Path(path))
         return Path(path)
