@@ -102,7 +102,9 @@ def switch_off_requested(config: pytest.Config) -> XdistSwitchedOff | None:
     workers = getattr(option, "numprocesses", None)
     environments = list(getattr(option, "tx", None) or [])
     dist = "load" if getattr(option, "distload", False) else getattr(option, "dist", "no")
-    if workers not in (None, 0):  # -n N, -n auto, -n logical
+    if workers == 0 or (workers in ("auto", "logical") and getattr(option, "usepdb", False)):
+        return None  # pytest-xdist itself does not distribute then, whatever else is set
+    if workers is not None:  # -n N, -n auto, -n logical
         requested = f"-n {workers}, --dist {'load' if dist == 'no' else dist}"
     elif environments and dist != "no":
         requested = "--tx " + " --tx ".join(environments) + f", --dist {dist}"

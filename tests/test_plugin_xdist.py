@@ -151,9 +151,13 @@ def test_xdist_from_addopts_or_environment_is_switched_off_and_says_where_it_cam
 
 
 def test_without_xdist_options_nothing_is_said(logged_suite: pytest.Pytester) -> None:
-    result = logged_suite.runpytest_subprocess("asv_suite", "--nwb-bench", "--nwb-commit-hash", COMMIT, "-d")
+    # -d without environments, and -n 0 whatever else is set, distribute nothing in pytest-xdist either
+    result = logged_suite.runpytest_subprocess(
+        "asv_suite", "--nwb-bench", "--nwb-commit-hash", COMMIT, "-n", "0", "-d", "--tx", "2*popen"
+    )
     assert result.ret == 0, result.stdout.str()
     result.stdout.no_fnmatch_line("*pytest-xdist switched off*")
+    result.stdout.no_fnmatch_line("*workers*")
     assert "xdist" not in assert_measured_serially_once(logged_suite)
 
 
