@@ -1,21 +1,26 @@
 """The pytest plugin: options, collection of ASV-style benchmarks, running them, writing results.
 
-Without ``--nwb-bench`` it collects nothing of its own, so ``pytest tests`` runs tests only.
+Without ``--nwb-bench`` it collects nothing of its own, so ``pytest tests`` runs tests only (and says
+so when the paths hold benchmarks). With it, pytest-xdist is switched off: benchmarks are measured one at
+a time in the pytest process.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ._hint import finish_without_benchmarks, hint_for, note_candidate, note_worker_files
 from ._items import BenchmarkItem, BenchmarkModule
 from ._outcome import Outcome
 from ._recorder import RunRecorder, WrittenFiles
 from ._summary import format_summary
+from ._xdist import RefusedInWorker, XdistSwitchedOff, in_worker, switch_off_requested, switch_off_resolved
 
 __all__ = ["record_outcome", "results_dir", "runner_for"]
 
@@ -25,6 +30,7 @@ pytest_plugins = ["pytest_nwb_benchmarks._compare_plugin", "pytest_nwb_benchmark
 _RUNNER = pytest.StashKey[Any]()
 _RECORDER = pytest.StashKey[RunRecorder]()
 _WRITTEN = pytest.StashKey[WrittenFiles]()
+_XDIST_OFF = pytest.StashKey[XdistSwitchedOff]()
 
 BENCHMARK_MARKERS = {
     "nwb_bench": "an ASV-style benchmark collected by --nwb-bench",
@@ -134,11 +140,25 @@ def _make_runner(config: pytest.Config) -> Any:
     )
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config) -> Generator[None, Any, Any]:
+    # Runs before every implementation: pytest-xdist and the plugins that follow it see no distribution.
+    if config.getoption("nwb_bench") and not in_worker(config):
+        switched_off = switch_off_requested(config)
+        if switched_off is not None:
+            config.stash[_XDIST_OFF] = switched_off
+    return (yield)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in BENCHMARK_MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
-    if not config.getoption("nwb_bench"):
-        return
+    if not config.getoption("nwb_bench") or in_worker(config):
+        return  # in a worker, pytest_collect_file reports every benchmark file as refused
+    # Not trylast: this runs after pytest-xdist's pytest_cmdline_main and before its pytest_configure.
+    switched_off = switch_off_resolved(config)
+    if switched_off is not None:
+        config.stash[_XDIST_OFF] = switched_off
     if config.getoption("nwb_network"):
         os.environ["NWB_BENCHMARKS_NETWORK"] = config.getoption("nwb_network")
     # A broken benchmark file is reported, and the rest of the suite still runs.
@@ -168,9 +188,25 @@ def _is_pytest_file(config: pytest.Config, path: Path) -> bool:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     config = parent.config
-    if not config.getoption("nwb_bench") or file_path.suffix != ".py" or _is_pytest_file(config, file_path):
+    if file_path.suffix != ".py" or _is_pytest_file(config, file_path):
         return None
+    if not config.getoption("nwb_bench"):
+        note_candidate(config, file_path)  # for the hint that --nwb-bench runs it, if it holds benchmarks
+        return None
+    if in_worker(config):
+        return RefusedInWorker.from_parent(parent, path=file_path)
     return BenchmarkModule.from_parent(parent, path=file_path)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    switched_off = config.stash.get(_XDIST_OFF, None)
+    return switched_off.message() if switched_off is not None else None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist's controller: keep the benchmark files a worker found for the hint."""
+    note_worker_files(node.config, getattr(node, "workeroutput", None) or {})
 
 
 def _commit_hash(config: pytest.Config, written: WrittenFiles) -> str:
@@ -196,6 +232,7 @@ def _commit_hash(config: pytest.Config, written: WrittenFiles) -> str:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if _RUNNER not in config.stash:
+        finish_without_benchmarks(session)
         return
     runner = config.stash[_RUNNER]
     try:
@@ -211,6 +248,8 @@ def _write_results(config: pytest.Config, runner: Any) -> None:
         written.messages.append("debug mode: no result file written")
         return
     extra: dict[str, Any] = {"runner": runner.describe()}
+    if _XDIST_OFF in config.stash:
+        extra["xdist"] = config.stash[_XDIST_OFF].record()
     for metadata in config.hook.pytest_nwb_result_metadata(config=config):
         extra.update(metadata or {})
     try:
@@ -224,6 +263,9 @@ def _write_results(config: pytest.Config, runner: Any) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     if _RECORDER not in config.stash:
+        hint = hint_for(config)
+        if hint:
+            terminalreporter.write_line(hint)
         return
     recorder = config.stash[_RECORDER]
     written = config.stash[_WRITTEN]
@@ -234,6 +276,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for name, notes in recorder.notes.items():
         for note in notes:
             terminalreporter.write_line(f"{name}: {note}")
+    if _XDIST_OFF in config.stash:
+        terminalreporter.write_line(config.stash[_XDIST_OFF].message())
     for message in written.messages:
         terminalreporter.write_line(message)
     if written.paths:

@@ -30,21 +30,42 @@ class RunRecorder:
         self.benchmarks: dict[str, dict[str, Any]] = {}
         self.rows: list[SummaryRow] = []
         self.notes: dict[str, list[str]] = {}
+        self._attempts: dict[str, tuple[int, int]] = {}  # node id -> (row index, attempts so far)
+        self._positions: dict[tuple[str, str], int] = {}  # (benchmark, params key) -> combination index
 
     def record(self, item: BenchmarkItem, outcome: Outcome) -> None:
-        """Remember one item's outcome (called in the pytest process, after its measuring processes ended)."""
+        """Remember one item's outcome (called in the pytest process, after its measuring processes ended).
+
+        An item measured again in the same session (a rerun by pytest-rerunfailures) replaces its
+        earlier attempt: the summary and the file hold the last attempt only, and a note says so.
+        """
         benchmark = item.benchmark
-        for note in outcome.notes:
-            notes = self.notes.setdefault(benchmark.name, [])
-            if note not in notes:
-                notes.append(note)
         params = ", ".join(f"{name}={text}" for name, text in zip(benchmark.param_names, _reprs(item)))
-        self.rows.append(
-            SummaryRow(benchmark.pretty_name or benchmark.name, params, outcome.status, outcome.samples, benchmark.unit)
+        row = SummaryRow(
+            benchmark.pretty_name or benchmark.name, params, outcome.status, outcome.samples, benchmark.unit
         )
+        notes = list(outcome.notes)
+        if item.nodeid in self._attempts:
+            index, attempts = self._attempts[item.nodeid]
+            self.rows[index] = row
+            self._forget_samples(benchmark.name, item.params_key)
+            self._attempts[item.nodeid] = (index, attempts + 1)
+            where = params or "no parameters"
+            notes.append(
+                f"measured again by a rerun ({where}: attempt {attempts + 1}, {outcome.status}); "
+                "only the last attempt is kept"
+            )
+        else:
+            self._attempts[item.nodeid] = (len(self.rows), 1)
+            self.rows.append(row)
+        for note in notes:
+            kept = self.notes.setdefault(benchmark.name, [])
+            if note not in kept:
+                kept.append(note)
         if outcome.status != "passed" or outcome.samples is None:
             return  # skipped and failed combinations are absent from the file, never misaligned
         self.results.setdefault(benchmark.name, {})[item.params_key] = outcome.samples
+        self._positions[(benchmark.name, item.params_key)] = item.combination_index
         entry = self.benchmarks.setdefault(
             benchmark.name,
             {
@@ -102,6 +123,27 @@ class RunRecorder:
         for field, value in per_combination.items():
             entry.setdefault(field, {})[params_key] = value
 
+    def _by_position(self, name: str, by_key: dict[str, Any]) -> dict[str, Any]:
+        return dict(sorted(by_key.items(), key=lambda pair: self._positions.get((name, pair[0]), -1)))
+
+    def _ordered_results(self) -> dict[str, dict[str, Any]]:
+        """Benchmarks by name, combinations in parameter order: the same file whatever order they ran in."""
+        return {name: self._by_position(name, self.results[name]) for name in sorted(self.results)}
+
+    def _ordered_benchmarks(self) -> dict[str, dict[str, Any]]:
+        return {
+            name: {**entry, "number": self._by_position(name, entry["number"])}
+            for name, entry in sorted(self.benchmarks.items())
+        }
+
+    def _forget_samples(self, name: str, key: str) -> None:
+        samples = self.results.get(name, {})
+        samples.pop(key, None)
+        self.benchmarks.get(name, {}).get("number", {}).pop(key, None)
+        if name in self.results and not samples:
+            del self.results[name]
+            self.benchmarks.pop(name, None)
+
     def write(self, results_dir: Path, commit_hash: str, extra: dict[str, Any], written: WrittenFiles) -> Path | None:
         """Write the headers (when new) and the result file; nothing when nothing was measured.
 
@@ -137,11 +179,11 @@ class RunRecorder:
                 written.paths.append(Path(state.path))
         path = write_result_file(
             results_dir,
-            results=self.results,
+            results=self._ordered_results(),
             commit_hash=commit_hash,
             machine_hash=machine.hash,
             environment_hash=environment.hash,
-            extra={**extra, "benchmarks": self.benchmarks},
+            extra={**extra, "benchmarks": self._ordered_benchmarks()},
         )
         written.paths.append(Path(path))
         return Path(path)
