@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "limit-report": ("._limit_report", "compare each NWB reading method of a result file with the physical limit"),
     "machine": ("._machine", "print this machine's header and its hash"),
     "reduce": ("._reduce", "reduce asv results files into the project's result files"),
+    "system-check": ("._system_check", "check whether this machine is fit to measure on right now"),
     "upload": ("._upload", "upload result files to the results server"),
 }
 

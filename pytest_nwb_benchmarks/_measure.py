@@ -2,7 +2,10 @@
 
 Everything here runs in the measuring process: nothing of pytest, no logging, no bookkeeping
 inside the timed region. The timing algorithm is asv_runner 0.3's: calibrate ``number`` while
-warming up, then take up to ``max_repeat`` samples, each the mean time of ``number`` calls.
+warming up, then take up to ``max_repeat`` samples, each the mean time of ``number`` calls. With
+precision-driven sampling (:mod:`._precision`) the samples go on, instead, until the median's
+interval is narrow enough, the time budget is spent or the sample limit is reached; the rule is
+consulted between samples, never inside the timed calls.
 
 Two setup semantics are supported, because asv_runner changed them in 0.3.0 and results made
 under one are not comparable with the other:
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._discovery import Benchmark, is_skip_not_implemented
+from ._precision import PrecisionSettings, StopRule
 
 __all__ = ["SETUP_SEMANTICS", "RoundResult", "maxrss_bytes", "measure_round"]
 
@@ -57,6 +61,10 @@ class RoundResult:
         The failure's traceback, as text.
     notes : list of str
         Things worth telling the user (for example that setup ran between the calls of a sample).
+    stop_reason : str or None
+        Why sampling stopped, under precision-driven sampling.
+    sampling_seconds : float
+        Wall time from the start of warm-up to the last sample (time benchmarks).
     """
 
     status: str
@@ -65,6 +73,8 @@ class RoundResult:
     message: str = ""
     details: str = ""
     notes: list[str] = field(default_factory=list)
+    stop_reason: str | None = None
+    sampling_seconds: float = 0.0
 
 
 class _Skip(Exception):
@@ -211,15 +221,21 @@ def _sample_times(
     sample_time: float,
     min_run_count: int,
     redo_during_warmup: bool,
+    stop: StopRule | None = None,
 ) -> tuple[list[float], int]:
-    """asv's sampling loop: calibrate (``number == 0``) or warm up, then sample. Returns raw batch times."""
+    """asv's sampling loop: calibrate (``number == 0``) or warm up, then sample. Returns raw batch times.
+
+    With a ``stop`` rule, it decides after each sample whether to take another (``limits`` only
+    give the minimum number of samples), and warm-up never stands in for a sample.
+    """
     min_repeat, max_repeat, max_time = limits
     started = wall_clock()
     run_count = 0
 
     def out_of_time(samples_taken: int) -> bool:
         return (
-            run_count >= min_run_count
+            stop is None
+            and run_count >= min_run_count
             and samples_taken >= min_repeat
             and wall_clock() > started + warmup_time + max_time
         )
@@ -256,6 +272,11 @@ def _sample_times(
             return [batch], number
 
     samples: list[float] = []
+    if stop is not None:
+        while True:
+            samples.append(timer.timeit(number))
+            if stop.should_stop([batch / number for batch in samples]):
+                return samples, number
     while len(samples) < max_repeat:
         samples.append(timer.timeit(number))
         run_count += number
@@ -264,7 +285,14 @@ def _sample_times(
     return samples, number
 
 
-def _run_time(benchmark: Benchmark, args: tuple[Any, ...], hooks: _Hooks, setup_semantics: str) -> RoundResult:
+def _run_time(
+    benchmark: Benchmark,
+    args: tuple[Any, ...],
+    hooks: _Hooks,
+    setup_semantics: str,
+    precision: PrecisionSettings | None = None,
+    prior: Sequence[float] = (),
+) -> RoundResult:
     raw = benchmark.benchmark_type.key == "timeraw"
     # setup may set self.number and friends for one combination, so read them after it ran
     number = int(benchmark.attr("number", 1 if raw else 0))
@@ -283,17 +311,26 @@ def _run_time(benchmark: Benchmark, args: tuple[Any, ...], hooks: _Hooks, setup_
         timer = _PerCallTimer(bound, hooks.redo, clock)
     else:
         timer = timeit.Timer(stmt=bound, setup=hooks.redo, timer=clock)
+    limits = _repeat_limits(benchmark)
+    stop = None
+    if precision is not None and precision.enabled:
+        stop = StopRule(precision, prior, min_samples=limits[0], clock=wall_clock)
+    started = wall_clock()
     batches, number = _sample_times(
         timer,
         hooks,
         number,
-        _repeat_limits(benchmark),
+        limits,
         _warmup_time(benchmark),
         float(benchmark.attr("sample_time", 0.01)),
         int(benchmark.attr("min_run_count", 2)),
         redo_during_warmup=isolate_calls,
+        stop=stop,
     )
-    return RoundResult("ok", [batch / number for batch in batches], number, notes=notes)
+    sampling = wall_clock() - started
+    result = RoundResult("ok", [batch / number for batch in batches], number, notes=notes, sampling_seconds=sampling)
+    result.stop_reason = stop.reason if stop is not None else None
+    return result
 
 
 def _run_track(benchmark: Benchmark, args: tuple[Any, ...]) -> RoundResult:
@@ -358,6 +395,8 @@ def measure_round(
     has_cache: bool = False,
     setup_semantics: str = "call",
     raise_errors: bool = False,
+    precision: PrecisionSettings | None = None,
+    prior: Sequence[float] = (),
 ) -> RoundResult:
     """Run one round of one combination: setup, measure, teardown, as asv's measuring process does.
 
@@ -375,6 +414,10 @@ def measure_round(
         See the module docstring.
     raise_errors : bool
         Let exceptions propagate (debug mode) instead of reporting them as a failed result.
+    precision : PrecisionSettings, optional
+        Precision-driven sampling for time benchmarks (this round's budget); asv's ``repeat`` without.
+    prior : sequence of float
+        Samples of earlier rounds, which the stopping rule counts.
 
     Returns
     -------
@@ -399,7 +442,7 @@ def measure_round(
         try:
             kind = benchmark.benchmark_type.key
             if kind in ("time", "timeraw"):
-                result = _run_time(benchmark, args, hooks, setup_semantics)
+                result = _run_time(benchmark, args, hooks, setup_semantics, precision, prior)
             elif kind == "track":
                 result = _run_track(benchmark, args)
             elif kind == "mem":

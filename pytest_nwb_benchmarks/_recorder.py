@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._outcome import Outcome
+from ._precision import precision_record
 from ._summary import SummaryRow
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ class RunRecorder:
         self.benchmarks: dict[str, dict[str, Any]] = {}
         self.rows: list[SummaryRow] = []
         self.notes: dict[str, list[str]] = {}
+        # {benchmark id: {params key: interval, noise, samples, stop reason}}: written as "precision"
+        self.precision: dict[str, dict[str, Any]] = {}
 
     def record(self, item: BenchmarkItem, outcome: Outcome) -> None:
         """Remember one item's outcome (called in the pytest process, after its measuring processes ended)."""
@@ -39,12 +42,26 @@ class RunRecorder:
             if note not in notes:
                 notes.append(note)
         params = ", ".join(f"{name}={text}" for name, text in zip(benchmark.param_names, _reprs(item)))
+        precision = outcome.precision
+        timed = benchmark.benchmark_type.key in ("time", "timeraw")
+        if precision is None and timed and outcome.status == "passed" and isinstance(outcome.samples, list):
+            # another runner (asv) sampled without a target: still report the interval and the noise
+            precision = precision_record(outcome.samples, None, None, 0.0) if outcome.samples else None
         self.rows.append(
-            SummaryRow(benchmark.pretty_name or benchmark.name, params, outcome.status, outcome.samples, benchmark.unit)
+            SummaryRow(
+                benchmark.pretty_name or benchmark.name,
+                params,
+                outcome.status,
+                outcome.samples,
+                benchmark.unit,
+                precision,
+            )
         )
         if outcome.status != "passed" or outcome.samples is None:
             return  # skipped and failed combinations are absent from the file, never misaligned
         self.results.setdefault(benchmark.name, {})[item.params_key] = outcome.samples
+        if precision is not None:
+            self.precision.setdefault(benchmark.name, {})[item.params_key] = precision
         entry = self.benchmarks.setdefault(
             benchmark.name,
             {
@@ -98,7 +115,7 @@ class RunRecorder:
             commit_hash=commit_hash,
             machine_hash=machine.hash,
             environment_hash=environment.hash,
-            extra={**extra, "benchmarks": self.benchmarks},
+            extra={**extra, "benchmarks": self.benchmarks, **({"precision": self.precision} if self.precision else {})},
         )
         written.paths.append(Path(path))
         return Path(path)
