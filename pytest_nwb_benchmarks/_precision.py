@@ -5,8 +5,9 @@ samples below the true median is Binomial(n, 1/2) whatever the distribution, so 
 covers the median with probability ``1 - 2 P(B <= l - 1)``. The largest ``l`` that keeps this at or
 above the confidence asked for gives the narrowest such interval. It needs no normality (timings are
 skewed and often bimodal) and no resampling (a bootstrap of the median is unreliable for small ``n``
-and costs time between samples); it is what ``scipy.stats.quantile_test`` reports for ``p=0.5``. With
-fewer than 6 samples no 95 % interval exists.
+and costs time between samples); it is what ``scipy.stats.quantile_test`` reports for ``p=0.5``
+(the tests hold the two together; the binomial sum is computed here in exact integers, which keeps
+scipy out of the measuring processes). With fewer than 6 samples no 95 % interval exists.
 
 The stopping rule: keep sampling until the interval's larger half-width, relative to the median, is at
 most the target; or the time budget is spent; or the sample limit is reached. Stopping when the
@@ -21,6 +22,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 from typing import Any
 
 from ._statistics import interquartile_range, median
@@ -71,18 +73,26 @@ def order_statistic_ranks(count: int, confidence: float) -> tuple[int, int, floa
         raise ValueError(f"confidence must lie strictly between 0 and 1, not {confidence!r}")
     if count < 1:
         return None
-    from scipy.stats import binom
-
-    tail = (1.0 - confidence) / 2.0
-    # binom.ppf(tail) is the smallest k with P(B <= k) >= tail; the rank l is the largest with P(B <= l-1) <= tail.
-    lower = int(binom.ppf(tail, count, 0.5))
-    while lower >= 1 and binom.cdf(lower - 1, count, 0.5) > tail:
-        lower -= 1
-    while binom.cdf(lower, count, 0.5) <= tail and lower + 1 <= (count + 1) // 2:
+    # P(B <= k) for B ~ Binomial(count, 1/2), exactly, as integers over 2**count: no rounding near the
+    # boundary, and no scipy import in the measuring processes (scipy.stats takes about a second to
+    # import, and this runs between samples). tests/test_precision.py checks it against
+    # scipy.stats.quantile_test.
+    whole = 1 << count
+    wanted = Fraction(confidence)
+    # tail <= (1 - confidence) / 2 * whole, in integers: 2 * tail * den <= (den - num) * whole
+    num, den = wanted.numerator, wanted.denominator
+    allowed = (den - num) * whole
+    lower, tail, term = 0, 0, 1  # term = comb(count, lower)
+    while lower + 1 <= (count + 1) // 2:
+        with_next = tail + term  # P(B <= lower) * 2**count
+        if 2 * with_next * den > allowed:
+            break
+        tail = with_next
+        term = term * (count - lower) // (lower + 1)
         lower += 1
     if lower < 1:
         return None
-    coverage = 1.0 - 2.0 * float(binom.cdf(lower - 1, count, 0.5))
+    coverage = 1.0 - 2.0 * (tail / whole)
     return lower, count + 1 - lower, coverage
 
 

@@ -192,7 +192,7 @@ def test_record_is_json_ready_without_an_interval() -> None:
 
 # Each sample's duration comes from the benchmark's own `timer` (an asv attribute), so the samples, and
 # therefore where the rule stops, are known in advance; the rule itself runs for real.
-SUITE = '''
+SUITE = """
 import itertools
 import time
 
@@ -248,7 +248,7 @@ class Fixed:
 
     def time_fixed(self):
         pass
-'''
+"""
 
 
 def _run_suite(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
@@ -305,7 +305,10 @@ def test_run_options_beat_attributes_and_the_ini_file(pytester: pytest.Pytester)
     result.assert_outcomes(passed=2)
     spread = data["precision"]["bench_precision.Spread.time_spread"]["()"]
     assert (spread["samples"], spread["stop"]) == (7, STOP_LIMIT)
-    assert data["runner"]["precision"] == {"overrides": {"max_samples": 7}, "defaults": {"max_samples": 9, "time_budget": 30.0}}
+    assert data["runner"]["precision"] == {
+        "overrides": {"max_samples": 7},
+        "defaults": {"max_samples": 9, "time_budget": 30.0},
+    }
 
 
 def test_target_zero_gives_asvs_own_sampling(pytester: pytest.Pytester) -> None:

@@ -1,0 +1,120 @@
+"""The physical limits are limits: no reader beats its limit by more than the noise.
+
+The suite's slicing benchmarks and the limit benchmarks run through the plugin, on the small profile,
+with precision-driven sampling; then every reader's median interval is compared with the limit's for
+the same parameters. A reader "beats" its limit when its whole 95 % interval lies below the limit's:
+overlapping intervals are within the noise. Local readers are compared with ``PreadLimit``, remote ones
+(at each latency) with ``HttpRangeLimit``. The preloaded benchmarks are left out: their reads are served
+from caches filled in ``setup``, so they are meant to need no transfer at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_LIMIT = "time_physical_limit.PreadLimitContinuousSliceBenchmark.time_slice"
+HTTP_LIMIT = "time_physical_limit.HttpRangeLimitContinuousSliceBenchmark.time_slice"
+
+
+def run_suite(tmp_path: Path, selection: str, *options: str) -> dict[str, Any]:
+    """Run the selected benchmarks of ``benchmarks/`` through the plugin and return the result file."""
+    results = tmp_path / "results"
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "benchmarks",
+        "--nwb-bench",
+        "--nwb-profile",
+        "small",
+        "-k",
+        selection,
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--nwb-results-dir",
+        str(results),
+        "--nwb-commit-hash",
+        "limit-check",
+        *options,
+    ]
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    completed = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=3000)
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    files = sorted(results.glob("result_timestamp-*.json"))
+    assert len(files) == 1, completed.stdout[-4000:]
+    return json.loads(files[0].read_text())
+
+
+def interval(data: dict[str, Any], benchmark: str, key: str) -> tuple[float, float]:
+    """The median's recorded interval; the samples' range when too few samples gave none (wider: kinder)."""
+    info = data["precision"][benchmark][key]
+    if info["ci_low"] is not None:
+        return info["ci_low"], info["ci_high"]
+    samples = data["results"][benchmark][key]
+    return min(samples), max(samples)
+
+
+def beaten_limits(data: dict[str, Any], limit: str, readers: list[str]) -> tuple[list[str], int]:
+    """Readers whose interval lies wholly below the limit's, and how many comparisons were made."""
+    beaten, compared = [], 0
+    for key in data["precision"][limit]:
+        limit_low, limit_high = interval(data, limit, key)
+        for reader in readers:
+            if key not in data["precision"].get(reader, {}):
+                continue
+            compared += 1
+            low, high = interval(data, reader, key)
+            if high < limit_low:
+                beaten.append(
+                    f"{reader} {key}: {1e3 * low:.3f}-{1e3 * high:.3f} ms, "
+                    f"limit {1e3 * limit_low:.3f}-{1e3 * limit_high:.3f} ms"
+                )
+    return beaten, compared
+
+
+def readers_of(data: dict[str, Any], module: str) -> list[str]:
+    return sorted(
+        name
+        for name in data["precision"]
+        if name.startswith(module + ".") and "Preloaded" not in name and name.endswith(".time_slice")
+    )
+
+
+def test_no_local_reader_beats_the_pread_limit(tmp_path: Path) -> None:
+    data = run_suite(
+        tmp_path,
+        "(time_local_slicing or PreadLimit) and time_slice",
+        "--nwb-time-budget",
+        "3",
+    )
+    readers = readers_of(data, "time_local_slicing")
+    assert len(readers) == 2, readers
+    beaten, compared = beaten_limits(data, LOCAL_LIMIT, readers)
+    assert compared >= 30  # h5py on every slice, pynwb on the first of each file
+    assert not beaten, "readers faster than their physical limit:\n" + "\n".join(beaten)
+
+
+@pytest.mark.parametrize("latency", ["0", "20"])
+def test_no_remote_reader_beats_the_http_range_limit(tmp_path: Path, latency: str) -> None:
+    data = run_suite(
+        tmp_path,
+        "(time_remote_slicing or HttpRangeLimit) and time_slice and not Preloaded and not Pynwb",
+        "--nwb-latencies",
+        latency,
+        "--nwb-time-budget",
+        "3",
+    )
+    readers = readers_of(data, "time_remote_slicing")
+    assert len(readers) == 7, readers  # h5py through fsspec (https, s3; with and without cache), remfile (both), ros3
+    beaten, compared = beaten_limits(data, HTTP_LIMIT, readers)
+    assert compared >= 40
+    assert not beaten, "readers faster than their physical limit:\n" + "\n".join(beaten)
