@@ -24,7 +24,6 @@ __all__ = [
     "needed_byte_ranges",
     "pread_into",
     "range_buffers",
-    "read_ranges_http",
     "read_ranges_pread",
     "total_bytes",
 ]
@@ -331,39 +330,3 @@ class HttpRangeFetcher:
     def close(self) -> None:
         """Close the connection."""
         self.pool.close()
-
-
-def read_ranges_http(session: Any, url: str, ranges: Iterable[tuple[int, int]]) -> int:
-    """Fetch each range with one plain HTTP ``Range`` GET, in order, on one keep-alive ``requests`` session.
-
-    Parameters
-    ----------
-    session : requests.Session
-        The session (its connection pool is reused between requests).
-    url : str
-        The file's URL.
-    ranges : iterable of (int, int)
-        ``(offset, length)`` pairs.
-
-    Returns
-    -------
-    int
-        Number of body bytes received.
-
-    Raises
-    ------
-    OSError
-        If the server answers with anything but exactly the requested bytes.
-    """
-    received = 0
-    for offset, length in ranges:
-        header = {"Range": f"bytes={offset}-{offset + length - 1}"}
-        response = session.get(url, headers=header, timeout=60)
-        body = response.content
-        if response.status_code != 206 or len(body) != length:
-            raise OSError(
-                f"range request {header['Range']} to {url} got HTTP {response.status_code} with "
-                f"{len(body)} bytes; expected 206 with {length} bytes"
-            )
-        received += len(body)
-    return received
