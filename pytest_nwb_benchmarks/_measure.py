@@ -19,19 +19,17 @@ under one are not comparable with the other:
 from __future__ import annotations
 
 import copy
-import gc
 import os
-import subprocess
 import sys
-import textwrap
 import timeit
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._discovery import Benchmark, is_skip_not_implemented
 from ._precision import PrecisionSettings, StopRule
+from ._timers import FreshInterpreterTimer, PerCallTimer
 
 __all__ = ["SETUP_SEMANTICS", "RoundResult", "maxrss_bytes", "measure_round"]
 
@@ -131,62 +129,6 @@ class _Hooks:
 
     def skip_next_redo(self) -> None:
         self._armed = False
-
-
-class _PerCallTimer:
-    """A ``timeit.Timer`` look-alike that re-runs setup before each call and times only the calls."""
-
-    def __init__(self, func: Callable[[], Any], redo: Callable[[], None], timer: Callable[[], float]) -> None:
-        self.func = func
-        self.redo = redo
-        self.timer = timer
-
-    def timeit(self, number: int) -> float:
-        func, redo, timer = self.func, self.redo, self.timer
-        total = 0.0
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            for _ in range(number):
-                redo()
-                started = timer()
-                func()
-                total += timer() - started
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-        return total
-
-
-_TIMERAW_PROGRAM = textwrap.dedent(
-    """
-    import sys, timeit
-    stmt, setup, number = sys.stdin.read().split("\\0")
-    print(repr(timeit.timeit(stmt=stmt, setup=setup, number=int(number), timer=timeit.default_timer)))
-    """
-)
-
-
-class _FreshInterpreterTimer:
-    """Times the code a ``timeraw_`` benchmark returns, each call of ``timeit`` in a new interpreter."""
-
-    def __init__(self, func: Callable[[], Any], env: dict[str, str] | None) -> None:
-        self.func = func
-        self.env = env
-
-    def timeit(self, number: int) -> float:
-        code = self.func()
-        stmt, setup = code if isinstance(code, tuple) else (code, "")
-        payload = "\0".join([textwrap.dedent(stmt), textwrap.dedent(setup), str(number)])
-        env = dict(os.environ, **(self.env or {}))
-        completed = subprocess.run(
-            [sys.executable, "-c", _TIMERAW_PROGRAM], input=payload.encode(), capture_output=True, env=env
-        )
-        if completed.stderr:
-            sys.stderr.write(completed.stderr.decode(errors="replace"))
-        if completed.returncode != 0:
-            raise RuntimeError(f"timeraw interpreter failed (exit {completed.returncode})")
-        return float(completed.stdout.decode().strip())
 
 
 def _repeat_limits(benchmark: Benchmark) -> tuple[int, int, float]:
@@ -302,13 +244,13 @@ def _run_time(
     notes: list[str] = []
     isolate_calls = setup_semantics == "call" and bool(hooks.setups) and not raw
     if raw:
-        timer: Any = _FreshInterpreterTimer(bound, benchmark.attr("env", None))
+        timer: Any = FreshInterpreterTimer(bound, benchmark.attr("env", None))
     elif isolate_calls and number == 0:
         number = 1
         timer = timeit.Timer(stmt=bound, setup=hooks.redo, timer=clock)
     elif isolate_calls and number > 1:
         notes.append(f"setup re-ran between the {number} individually timed calls of each sample")
-        timer = _PerCallTimer(bound, hooks.redo, clock)
+        timer = PerCallTimer(bound, hooks.redo, clock)
     else:
         timer = timeit.Timer(stmt=bound, setup=hooks.redo, timer=clock)
     limits = _repeat_limits(benchmark)
