@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_LIMIT = "time_physical_limit.PreadLimitContinuousSliceBenchmark.time_slice"
@@ -103,18 +102,18 @@ def test_no_local_reader_beats_the_pread_limit(tmp_path: Path) -> None:
     assert not beaten, "readers faster than their physical limit:\n" + "\n".join(beaten)
 
 
-@pytest.mark.parametrize("latency", ["0", "20"])
-def test_no_remote_reader_beats_the_http_range_limit(tmp_path: Path, latency: str) -> None:
+def test_no_remote_reader_beats_the_http_range_limit(tmp_path: Path) -> None:
     data = run_suite(
         tmp_path,
         "(time_remote_slicing or HttpRangeLimit) and time_slice and not Preloaded and not Pynwb",
         "--nwb-latencies",
-        latency,
+        "0,20",
         "--nwb-time-budget",
         "3",
     )
     readers = readers_of(data, "time_remote_slicing")
-    assert len(readers) == 7, readers  # h5py through fsspec (https, s3; with and without cache), remfile (both), ros3
+    # h5py through fsspec (https, s3; with and without cache) and remfile (both); ros3 where h5py has it
+    assert len(readers) >= 6, readers
     beaten, compared = beaten_limits(data, HTTP_LIMIT, readers)
-    assert compared >= 40
+    assert compared >= 70  # 6 readers x 7 slices x 2 latencies, less any skipped
     assert not beaten, "readers faster than their physical limit:\n" + "\n".join(beaten)
