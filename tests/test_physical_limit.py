@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_LIMIT = "time_physical_limit.PreadLimitContinuousSliceBenchmark.time_slice"
 HTTP_LIMIT = "time_physical_limit.HttpRangeLimitContinuousSliceBenchmark.time_slice"
