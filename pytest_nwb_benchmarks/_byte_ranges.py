@@ -14,7 +14,9 @@ from __future__ import annotations
 import itertools
 import mmap
 import os
+import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -256,34 +258,83 @@ def read_ranges_pread(path: str | Path, ranges: Iterable[tuple[int, int]]) -> in
 
 
 class HttpRangeFetcher:
-    """Fetches byte ranges of one URL with plain HTTP ``Range`` GETs on one keep-alive connection.
+    """Fetches byte ranges of one URL with plain HTTP ``Range`` GETs on keep-alive connections.
 
     It talks urllib3 directly and reads each body straight into a preallocated buffer: the least
-    a Python HTTP client can do per request. :meth:`connect` opens the connection (in ``setup``).
+    a Python HTTP client can do per request. With ``connections`` above 1, the ranges of one call
+    are requested at once, each on its own connection, so that the latency is paid about once
+    rather than once per range (a reader whose read-ahead fetches several ranges in one request
+    pays it fewer times than a one-range-at-a-time fetch would). :meth:`connect` opens the
+    connections and starts the threads (in ``setup``).
 
     Parameters
     ----------
     url : str
         The file's URL (already redirected: a redirect per request would not be the limit).
+    connections : int
+        How many ranges may be in flight at once.
     timeout : float
         Seconds to wait for the server.
     """
 
-    def __init__(self, url: str, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, connections: int = 1, timeout: float = 60.0) -> None:
         import urllib3
 
         self.url = url
         self.path = url[url.index("/", url.index("//") + 2) :] if url.count("/") > 2 else "/"
-        self.pool = urllib3.connection_from_url(url, maxsize=1, block=True, timeout=timeout, retries=False)
+        self.connections = max(1, int(connections))
+        self.pool = urllib3.connection_from_url(
+            url, maxsize=self.connections, block=True, timeout=timeout, retries=False
+        )
+        self._executor: ThreadPoolExecutor | None = None
+        if self.connections > 1:
+            self._executor = ThreadPoolExecutor(max_workers=self.connections, thread_name_prefix="range-fetch")
 
-    def connect(self) -> None:
-        """Open the connection now, with a HEAD request that must succeed."""
+    def _head(self, _: object = None) -> int:
         response = self.pool.urlopen("HEAD", self.path, preload_content=True, release_conn=True)
         if response.status >= 400:
             raise OSError(f"HEAD {self.url} answered HTTP {response.status}")
+        return response.status
+
+    def connect(self) -> None:
+        """Open every connection now (HEAD requests that must succeed) and start the threads."""
+        if self._executor is None:
+            self._head()
+            return
+        # Requests in flight together make the pool open as many connections, and the executor as many threads.
+        barrier = threading.Barrier(self.connections)
+
+        def opened(_: int) -> int:
+            barrier.wait(timeout=60)
+            return self._head()
+
+        list(self._executor.map(opened, range(self.connections)))
+
+    def _fetch_one(self, offset: int, length: int, view: memoryview) -> int:
+        header = f"bytes={offset}-{offset + length - 1}"
+        response = self.pool.urlopen(
+            "GET", self.path, headers={"Range": header}, preload_content=False, decode_content=False
+        )
+        try:
+            done = 0
+            if response.status == 206:
+                while done < length:
+                    count = response.readinto(view[done:length])
+                    if not count:
+                        break
+                    done += count
+            extra = len(response.read(decode_content=False))
+        finally:
+            response.release_conn()
+        if response.status != 206 or done != length or extra:
+            raise OSError(
+                f"range request {header} to {self.url} got HTTP {response.status} with "
+                f"{done + extra} bytes; expected 206 with {length} bytes"
+            )
+        return done
 
     def fetch_into(self, ranges: Sequence[tuple[int, int]], buffers: Sequence[memoryview]) -> int:
-        """Fetch each range into its buffer, in order.
+        """Fetch each range into its buffer: in order, or all at once with several connections.
 
         Parameters
         ----------
@@ -302,31 +353,14 @@ class HttpRangeFetcher:
         OSError
             If the server answers with anything but exactly the requested bytes.
         """
-        received = 0
-        for (offset, length), view in zip(ranges, buffers):
-            header = f"bytes={offset}-{offset + length - 1}"
-            response = self.pool.urlopen(
-                "GET", self.path, headers={"Range": header}, preload_content=False, decode_content=False
-            )
-            try:
-                done = 0
-                if response.status == 206:
-                    while done < length:
-                        count = response.readinto(view[done:length])
-                        if not count:
-                            break
-                        done += count
-                extra = len(response.read(decode_content=False))
-            finally:
-                response.release_conn()
-            if response.status != 206 or done != length or extra:
-                raise OSError(
-                    f"range request {header} to {self.url} got HTTP {response.status} with "
-                    f"{done + extra} bytes; expected 206 with {length} bytes"
-                )
-            received += done
-        return received
+        if self._executor is None or len(ranges) < 2:
+            return sum(self._fetch_one(offset, length, view) for (offset, length), view in zip(ranges, buffers))
+        offsets = [offset for offset, _ in ranges]
+        lengths = [length for _, length in ranges]
+        return sum(self._executor.map(self._fetch_one, offsets, lengths, buffers))
 
     def close(self) -> None:
-        """Close the connection."""
+        """Stop the threads and close the connections."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
         self.pool.close()

@@ -148,13 +148,14 @@ def server(h5_path: Path) -> Iterator[ServerInfo]:
         yield running.info
 
 
-def test_http_range_reads_move_exactly_the_needed_bytes(h5_path: Path, server: ServerInfo) -> None:
+@pytest.mark.parametrize("connections", [1, 4])
+def test_http_range_reads_move_exactly_the_needed_bytes(h5_path: Path, server: ServerInfo, connections: int) -> None:
     with h5py.File(h5_path, "r") as f:
         ranges = needed_byte_ranges(f["chunked"], SELECTIONS[0]) + []
         ranges += needed_byte_ranges(f["gzip"], SELECTIONS[1])
     ranges = merge_ranges(ranges)
     url = server.http_url("data.h5")
-    fetcher = HttpRangeFetcher(url)
+    fetcher = HttpRangeFetcher(url, connections=connections)
     buffers = range_buffers(ranges)
     try:
         fetcher.connect()

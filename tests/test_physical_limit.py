@@ -61,8 +61,8 @@ def interval(data: dict[str, Any], benchmark: str, key: str) -> tuple[float, flo
     return min(samples), max(samples)
 
 
-def beaten_limits(data: dict[str, Any], limit: str, readers: list[str]) -> tuple[list[str], int]:
-    """Readers whose interval lies wholly below the limit's, and how many comparisons were made."""
+def beaten_limits(data: dict[str, Any], limit: str, readers: list[str]) -> tuple[list[tuple[str, str, str]], int]:
+    """``(reader, key, description)`` of each reader whose interval lies wholly below the limit's; comparisons made."""
     beaten, compared = [], 0
     for key in data["precision"][limit]:
         limit_low, limit_high = interval(data, limit, key)
@@ -72,10 +72,8 @@ def beaten_limits(data: dict[str, Any], limit: str, readers: list[str]) -> tuple
             compared += 1
             low, high = interval(data, reader, key)
             if high < limit_low:
-                beaten.append(
-                    f"{reader} {key}: {1e3 * low:.3f}-{1e3 * high:.3f} ms, "
-                    f"limit {1e3 * limit_low:.3f}-{1e3 * limit_high:.3f} ms"
-                )
+                text = f"{reader} {key}: {1e3 * low:.3f}-{1e3 * high:.3f} ms, limit {1e3 * limit_low:.3f}-{1e3 * limit_high:.3f} ms"
+                beaten.append((reader, key, text))
     return beaten, compared
 
 
@@ -98,13 +96,37 @@ def test_no_local_reader_beats_the_pread_limit(tmp_path: Path) -> None:
     assert len(readers) == 2, readers
     beaten, compared = beaten_limits(data, LOCAL_LIMIT, readers)
     assert compared >= 30  # h5py on every slice, pynwb on the first of each file
-    assert not beaten, "readers faster than their physical limit:\n" + "\n".join(beaten)
+    assert not beaten, "readers faster than their physical limit:\n" + "\n".join(text for *_, text in beaten)
+
+
+def served_from_setup(data: dict[str, Any], reader: str, key: str) -> bool:
+    """Whether the reader's slice moved fewer bytes than it needs: opening the file (in ``setup``) fetched them.
+
+    Read-ahead while opening can bring a small slice's bytes along; the timed slice is then a cache hit,
+    which no transfer limit bounds. The network tracking benchmark of the same class says how much the
+    slice itself downloaded.
+    """
+    tracked = (
+        data["results"]
+        .get(
+            reader.replace("time_remote_slicing.", "network_tracking_remote_slicing.").replace(
+                ".time_slice", ".track_network_activity_during_slice"
+            ),
+            {},
+        )
+        .get(key)
+    )
+    needed = data["results"].get(HTTP_LIMIT.replace(".time_slice", ".track_bytes_needed"), {}).get(key)
+    if not tracked or not needed:
+        return False
+    return tracked["requests"] == 0 or tracked["bytes_downloaded"] < needed[0]
 
 
 def test_no_remote_reader_beats_the_http_range_limit(tmp_path: Path) -> None:
     data = run_suite(
         tmp_path,
-        "(time_remote_slicing or HttpRangeLimit) and time_slice and not Preloaded and not Pynwb",
+        "(time_remote_slicing or HttpRangeLimit or network_tracking_remote_slicing) and not Preloaded and not Pynwb "
+        "and (time_slice or track_network_activity_during_slice or track_bytes_needed)",
         "--nwb-latencies",
         "0,20",
         "--nwb-time-budget",
@@ -114,5 +136,6 @@ def test_no_remote_reader_beats_the_http_range_limit(tmp_path: Path) -> None:
     # h5py through fsspec (https, s3; with and without cache) and remfile (both); ros3 where h5py has it
     assert len(readers) >= 6, readers
     beaten, compared = beaten_limits(data, HTTP_LIMIT, readers)
+    bound = [text for reader, key, text in beaten if not served_from_setup(data, reader, key)]
     assert compared >= 70  # 6 readers x 7 slices x 2 latencies, less any skipped
-    assert not beaten, "readers faster than their physical limit:\n" + "\n".join(beaten)
+    assert not bound, "readers faster than their physical limit:\n" + "\n".join(bound)
