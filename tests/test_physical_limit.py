@@ -138,4 +138,11 @@ def test_no_remote_reader_beats_the_http_range_limit(tmp_path: Path) -> None:
     beaten, compared = beaten_limits(data, HTTP_LIMIT, readers)
     bound = [text for reader, key, text in beaten if not served_from_setup(data, reader, key)]
     assert compared >= 70  # 6 readers x 7 slices x 2 latencies, less any skipped
+    transferring = sum(
+        not served_from_setup(data, reader, key)
+        for reader in readers
+        for key in data["precision"][HTTP_LIMIT]
+        if key in data["precision"].get(reader, {})
+    )
+    assert transferring >= 10  # pairs the limit really binds (16 of 84 on the small profile)
     assert not bound, "readers faster than their physical limit:\n" + "\n".join(bound)
