@@ -51,6 +51,8 @@ _register(
 _register("._network", "network_activity_tracker", "NetworkTracker")
 _register("._reduce", "reduce_asv_results", "reduce_asv_results_file", "ReducedResults", "AsvResultsError")
 _register("._upload", "upload_result_files", "UploadOutcome", "UploadTracker", "UploadTrackerError")
+_register("._precision", "median_interval", "MedianInterval", "PrecisionSettings")
+_register("._system_check", "check_system", "SystemCheck")
 
 
 def __getattr__(name: str) -> Any:
