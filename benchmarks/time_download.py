@@ -29,6 +29,11 @@ from .params import DOWNLOAD_FILES, LATENCIES_MS
 # Size of the pieces written to disk; large enough that Python overhead does not count.
 WRITE_BLOCK = 8 * 1024**2
 
+#: Precision-driven sampling (native runner): sample each combination until the median's 95 % interval is
+#: within +-5 %, or this many seconds of sampling are spent. asv's runner keeps each class's ``repeat``.
+precision_target = 0.05
+time_budget = 10.0
+
 
 class RequestsHttpsDownloadBenchmark:
     """Download with one streamed HTTP GET (requests)."""

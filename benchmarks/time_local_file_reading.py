@@ -11,6 +11,11 @@ from pytest_nwb_benchmarks._readers import close_opened, read_hdf5_h5py_local, r
 
 from .params import LOCAL_FILES
 
+#: Precision-driven sampling (native runner): sample each combination until the median's 95 % interval is
+#: within +-5 %, or this many seconds of sampling are spent. asv's runner keeps each class's ``repeat``.
+precision_target = 0.05
+time_budget = 1.5
+
 
 class H5pyLocalFileReadBenchmark:
     """Open the file with h5py."""

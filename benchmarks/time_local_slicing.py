@@ -18,6 +18,11 @@ from pytest_nwb_benchmarks._readers import (
 
 from .params import LOCAL_SLICES, PYNWB_LOCAL_SLICES
 
+#: Precision-driven sampling (native runner): sample each combination until the median's 95 % interval is
+#: within +-5 %, or this many seconds of sampling are spent. asv's runner keeps each class's ``repeat``.
+precision_target = 0.05
+time_budget = 1.5
+
 
 class H5pyLocalContinuousSliceBenchmark:
     """Slice through h5py."""

@@ -28,6 +28,11 @@ from pytest_nwb_benchmarks._readers import (
 
 from .params import LATENCIES_MS, REMOTE_FILES
 
+#: Precision-driven sampling (native runner): sample each combination until the median's 95 % interval is
+#: within +-5 %, or this many seconds of sampling are spent. asv's runner keeps each class's ``repeat``.
+precision_target = 0.05
+time_budget = 2.0
+
 
 class H5pyFsspecHttpsNoCacheFileReadBenchmark:
     """Open the file with h5py on an fsspec HTTPS file (in-memory read-ahead only)."""

@@ -32,6 +32,11 @@ from pytest_nwb_benchmarks._readers import (
 
 from .params import LATENCIES_MS, PRELOADED_SLICES, PYNWB_REMOTE_SLICES, REMOTE_SLICES
 
+#: Precision-driven sampling (native runner): sample each combination until the median's 95 % interval is
+#: within +-5 %, or this many seconds of sampling are spent. asv's runner keeps each class's ``repeat``.
+precision_target = 0.05
+time_budget = 2.0
+
 
 class H5pyFsspecHttpsNoCacheContinuousSliceBenchmark:
     """Slice through h5py on an fsspec HTTPS file (in-memory read-ahead only)."""

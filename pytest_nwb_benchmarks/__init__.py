@@ -65,6 +65,8 @@ _register(
 _register("._compare_cli", "format_comparison")
 _register("._regressions", "find_steps", "Step")
 _register("._upload", "upload_result_files", "UploadOutcome", "UploadTracker", "UploadTrackerError")
+_register("._precision", "median_interval", "MedianInterval", "PrecisionSettings")
+_register("._system_check", "check_system", "SystemCheck")
 
 
 def __getattr__(name: str) -> Any:

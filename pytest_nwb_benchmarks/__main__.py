@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "machine": ("._machine", "print this machine's header and its hash"),
     "reduce": ("._reduce", "reduce asv results or pytest-benchmark JSON into the project's result files"),
     "regressions": ("._regressions", "find the steps (regressions and improvements) in a results folder's history"),
+    "system-check": ("._system_check", "check whether this machine is fit to measure on right now"),
     "upload": ("._upload", "upload result files to the results server"),
 }
 

@@ -2,7 +2,10 @@
 
 Everything here runs in the measuring process: nothing of pytest, no logging, no bookkeeping
 inside the timed region. The timing algorithm is asv_runner 0.3's: calibrate ``number`` while
-warming up, then take up to ``max_repeat`` samples, each the mean time of ``number`` calls.
+warming up, then take up to ``max_repeat`` samples, each the mean time of ``number`` calls. With
+precision-driven sampling (:mod:`._precision`) the samples go on, instead, until the median's
+interval is narrow enough, the time budget is spent or the sample limit is reached; the rule is
+consulted between samples, never inside the timed calls.
 
 Two setup semantics are supported, because asv_runner changed them in 0.3.0 and results made
 under one are not comparable with the other:
@@ -16,18 +19,17 @@ under one are not comparable with the other:
 from __future__ import annotations
 
 import copy
-import gc
 import os
-import subprocess
 import sys
-import textwrap
 import timeit
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._discovery import Benchmark, is_skip_not_implemented
+from ._precision import PrecisionSettings, StopRule
+from ._timers import FreshInterpreterTimer, PerCallTimer
 
 __all__ = ["SETUP_SEMANTICS", "RoundResult", "maxrss_bytes", "measure_round"]
 
@@ -57,6 +59,10 @@ class RoundResult:
         The failure's traceback, as text.
     notes : list of str
         Things worth telling the user (for example that setup ran between the calls of a sample).
+    stop_reason : str or None
+        Why sampling stopped, under precision-driven sampling.
+    sampling_seconds : float
+        Wall time from the start of warm-up to the last sample (time benchmarks).
     """
 
     status: str
@@ -65,6 +71,8 @@ class RoundResult:
     message: str = ""
     details: str = ""
     notes: list[str] = field(default_factory=list)
+    stop_reason: str | None = None
+    sampling_seconds: float = 0.0
 
 
 class _Skip(Exception):
@@ -123,62 +131,6 @@ class _Hooks:
         self._armed = False
 
 
-class _PerCallTimer:
-    """A ``timeit.Timer`` look-alike that re-runs setup before each call and times only the calls."""
-
-    def __init__(self, func: Callable[[], Any], redo: Callable[[], None], timer: Callable[[], float]) -> None:
-        self.func = func
-        self.redo = redo
-        self.timer = timer
-
-    def timeit(self, number: int) -> float:
-        func, redo, timer = self.func, self.redo, self.timer
-        total = 0.0
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            for _ in range(number):
-                redo()
-                started = timer()
-                func()
-                total += timer() - started
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-        return total
-
-
-_TIMERAW_PROGRAM = textwrap.dedent(
-    """
-    import sys, timeit
-    stmt, setup, number = sys.stdin.read().split("\\0")
-    print(repr(timeit.timeit(stmt=stmt, setup=setup, number=int(number), timer=timeit.default_timer)))
-    """
-)
-
-
-class _FreshInterpreterTimer:
-    """Times the code a ``timeraw_`` benchmark returns, each call of ``timeit`` in a new interpreter."""
-
-    def __init__(self, func: Callable[[], Any], env: dict[str, str] | None) -> None:
-        self.func = func
-        self.env = env
-
-    def timeit(self, number: int) -> float:
-        code = self.func()
-        stmt, setup = code if isinstance(code, tuple) else (code, "")
-        payload = "\0".join([textwrap.dedent(stmt), textwrap.dedent(setup), str(number)])
-        env = dict(os.environ, **(self.env or {}))
-        completed = subprocess.run(
-            [sys.executable, "-c", _TIMERAW_PROGRAM], input=payload.encode(), capture_output=True, env=env
-        )
-        if completed.stderr:
-            sys.stderr.write(completed.stderr.decode(errors="replace"))
-        if completed.returncode != 0:
-            raise RuntimeError(f"timeraw interpreter failed (exit {completed.returncode})")
-        return float(completed.stdout.decode().strip())
-
-
 def _repeat_limits(benchmark: Benchmark) -> tuple[int, int, float]:
     """asv's ``(min_repeat, max_repeat, max_time)`` from ``repeat``, ``rounds`` and ``timeout``."""
     repeat = benchmark.attr("repeat", 0)
@@ -211,15 +163,21 @@ def _sample_times(
     sample_time: float,
     min_run_count: int,
     redo_during_warmup: bool,
+    stop: StopRule | None = None,
 ) -> tuple[list[float], int]:
-    """asv's sampling loop: calibrate (``number == 0``) or warm up, then sample. Returns raw batch times."""
+    """asv's sampling loop: calibrate (``number == 0``) or warm up, then sample. Returns raw batch times.
+
+    With a ``stop`` rule, it decides after each sample whether to take another (``limits`` only
+    give the minimum number of samples), and warm-up never stands in for a sample.
+    """
     min_repeat, max_repeat, max_time = limits
     started = wall_clock()
     run_count = 0
 
     def out_of_time(samples_taken: int) -> bool:
         return (
-            run_count >= min_run_count
+            stop is None
+            and run_count >= min_run_count
             and samples_taken >= min_repeat
             and wall_clock() > started + warmup_time + max_time
         )
@@ -256,6 +214,11 @@ def _sample_times(
             return [batch], number
 
     samples: list[float] = []
+    if stop is not None:
+        while True:
+            samples.append(timer.timeit(number))
+            if stop.should_stop([batch / number for batch in samples]):
+                return samples, number
     while len(samples) < max_repeat:
         samples.append(timer.timeit(number))
         run_count += number
@@ -264,7 +227,14 @@ def _sample_times(
     return samples, number
 
 
-def _run_time(benchmark: Benchmark, args: tuple[Any, ...], hooks: _Hooks, setup_semantics: str) -> RoundResult:
+def _run_time(
+    benchmark: Benchmark,
+    args: tuple[Any, ...],
+    hooks: _Hooks,
+    setup_semantics: str,
+    precision: PrecisionSettings | None = None,
+    prior: Sequence[float] = (),
+) -> RoundResult:
     raw = benchmark.benchmark_type.key == "timeraw"
     # setup may set self.number and friends for one combination, so read them after it ran
     number = int(benchmark.attr("number", 1 if raw else 0))
@@ -274,26 +244,35 @@ def _run_time(benchmark: Benchmark, args: tuple[Any, ...], hooks: _Hooks, setup_
     notes: list[str] = []
     isolate_calls = setup_semantics == "call" and bool(hooks.setups) and not raw
     if raw:
-        timer: Any = _FreshInterpreterTimer(bound, benchmark.attr("env", None))
+        timer: Any = FreshInterpreterTimer(bound, benchmark.attr("env", None))
     elif isolate_calls and number == 0:
         number = 1
         timer = timeit.Timer(stmt=bound, setup=hooks.redo, timer=clock)
     elif isolate_calls and number > 1:
         notes.append(f"setup re-ran between the {number} individually timed calls of each sample")
-        timer = _PerCallTimer(bound, hooks.redo, clock)
+        timer = PerCallTimer(bound, hooks.redo, clock)
     else:
         timer = timeit.Timer(stmt=bound, setup=hooks.redo, timer=clock)
+    limits = _repeat_limits(benchmark)
+    stop = None
+    if precision is not None and precision.enabled:
+        stop = StopRule(precision, prior, min_samples=limits[0], clock=wall_clock)
+    started = wall_clock()
     batches, number = _sample_times(
         timer,
         hooks,
         number,
-        _repeat_limits(benchmark),
+        limits,
         _warmup_time(benchmark),
         float(benchmark.attr("sample_time", 0.01)),
         int(benchmark.attr("min_run_count", 2)),
         redo_during_warmup=isolate_calls,
+        stop=stop,
     )
-    return RoundResult("ok", [batch / number for batch in batches], number, notes=notes)
+    sampling = wall_clock() - started
+    result = RoundResult("ok", [batch / number for batch in batches], number, notes=notes, sampling_seconds=sampling)
+    result.stop_reason = stop.reason if stop is not None else None
+    return result
 
 
 def _run_track(benchmark: Benchmark, args: tuple[Any, ...]) -> RoundResult:
@@ -358,6 +337,8 @@ def measure_round(
     has_cache: bool = False,
     setup_semantics: str = "call",
     raise_errors: bool = False,
+    precision: PrecisionSettings | None = None,
+    prior: Sequence[float] = (),
 ) -> RoundResult:
     """Run one round of one combination: setup, measure, teardown, as asv's measuring process does.
 
@@ -375,6 +356,10 @@ def measure_round(
         See the module docstring.
     raise_errors : bool
         Let exceptions propagate (debug mode) instead of reporting them as a failed result.
+    precision : PrecisionSettings, optional
+        Precision-driven sampling for time benchmarks (this round's budget); asv's ``repeat`` without.
+    prior : sequence of float
+        Samples of earlier rounds, which the stopping rule counts.
 
     Returns
     -------
@@ -399,7 +384,7 @@ def measure_round(
         try:
             kind = benchmark.benchmark_type.key
             if kind in ("time", "timeraw"):
-                result = _run_time(benchmark, args, hooks, setup_semantics)
+                result = _run_time(benchmark, args, hooks, setup_semantics, precision, prior)
             elif kind == "track":
                 result = _run_track(benchmark, args)
             elif kind == "mem":

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ._discovery import Benchmark
 from ._measure import SETUP_SEMANTICS, RoundResult, measure_round
 from ._outcome import Outcome
+from ._precision import PrecisionSettings, precision_record, prepare_ranks
 from ._worker import CACHE_FILE_NAME, Request, default_launch_method, launch
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ __all__ = ["DEBUG_OVERRIDES", "NativeRunner"]
 
 # asv's --quick: one call, one sample, no warm-up, one round.
 DEBUG_OVERRIDES: dict[str, Any] = {"number": 1, "repeat": 1, "warmup_time": 0.0, "rounds": 1}
+_TIMED = ("time", "timeraw")
 
 
 @dataclass
@@ -53,16 +55,30 @@ class NativeRunner:
         How measuring processes start; ``peakmem_`` benchmarks always use ``spawn``.
     debug : bool
         Run in the pytest process with one sample and let exceptions propagate.
+    precision_overrides : dict, optional
+        Precision settings given for the run (``precision_target``, ``time_budget``, ...); they win
+        over the benchmarks' attributes.
+    precision_defaults : dict, optional
+        Precision settings used where a benchmark sets none (from the ini file).
     """
 
     name = "native"
 
-    def __init__(self, setup_semantics: str = "call", launch_method: str | None = None, debug: bool = False) -> None:
+    def __init__(
+        self,
+        setup_semantics: str = "call",
+        launch_method: str | None = None,
+        debug: bool = False,
+        precision_overrides: dict[str, Any] | None = None,
+        precision_defaults: dict[str, Any] | None = None,
+    ) -> None:
         if setup_semantics not in SETUP_SEMANTICS:
             raise ValueError(f"setup semantics must be one of {sorted(SETUP_SEMANTICS)}, not {setup_semantics!r}")
         self.setup_semantics = setup_semantics
         self.launch_method = launch_method or default_launch_method()
         self.debug = debug
+        self.precision_overrides = {k: v for k, v in (precision_overrides or {}).items() if v is not None}
+        self.precision_defaults = {k: v for k, v in (precision_defaults or {}).items() if v is not None}
         self._caches: dict[str, _CacheState] = {}
 
     def describe(self) -> dict[str, Any]:
@@ -73,7 +89,26 @@ class NativeRunner:
             "setup_semantics": self.setup_semantics,
             "setup_semantics_description": SETUP_SEMANTICS[self.setup_semantics],
             "debug": self.debug,
+            "precision": {"overrides": self.precision_overrides, "defaults": self.precision_defaults},
         }
+
+    def precision_for(self, benchmark: Benchmark) -> PrecisionSettings | None:
+        """The precision settings of a time benchmark (None for other kinds and in debug mode).
+
+        Raises
+        ------
+        ValueError
+            When an attribute or option holds an unusable value; the message names the benchmark.
+        """
+        if self.debug or benchmark.benchmark_type.key not in _TIMED:
+            return None
+        try:
+            settings = PrecisionSettings.resolve(benchmark.attr, self.precision_overrides, self.precision_defaults)
+        except ValueError as error:
+            raise ValueError(f"{benchmark.name}: {error}") from None
+        if settings.enabled:
+            prepare_ranks(settings.max_samples, settings.confidence)  # forked measuring processes inherit them
+        return settings
 
     # -- setup_cache ------------------------------------------------------------------------
 
@@ -166,17 +201,30 @@ class NativeRunner:
         if self.debug:
             return self._run_in_process(item, work_dir, has_cache)
 
+        try:
+            precision = self.precision_for(benchmark)
+        except ValueError as error:
+            return Outcome("failed", message=str(error))
         overrides: dict[str, Any] = {}
         samples: list[float] = []
         outcome = Outcome("passed")
+        spent = 0.0
+        stop_reason = None
         # peakmem reads the whole process's peak: measure it in a fresh interpreter, as asv does
         method = "spawn" if benchmark.benchmark_type.key == "peakmem" else self.launch_method
-        for _ in range(benchmark.rounds):
+        for done in range(benchmark.rounds):
+            if precision is not None and precision.enabled and len(samples) >= precision.max_samples:
+                break  # the sample limit holds across rounds
             request = self._request(item, "measure", work_dir, has_cache, overrides)
+            if precision is not None:
+                request.precision = precision.for_round(spent, benchmark.rounds - done)
+                request.prior_samples = list(samples)
             response = launch(request, benchmark.timeout, method)
             result = response.result
             outcome.rounds += 1
             outcome.duration += response.duration
+            spent += result.sampling_seconds
+            stop_reason = result.stop_reason or stop_reason
             outcome.notes.extend(note for note in result.notes if note not in outcome.notes)
             if result.status != "ok":
                 status = "skipped" if result.status == "skipped" else "failed"
@@ -190,6 +238,8 @@ class NativeRunner:
                 # later rounds reuse the number the first one calibrated, as asv does
                 overrides["number"] = result.number
         outcome.samples = samples
+        if benchmark.benchmark_type.key in _TIMED and samples:
+            outcome.precision = precision_record(samples, precision, stop_reason, spent)
         return outcome
 
     def _run_in_process(self, item: BenchmarkItem, work_dir: str | None, has_cache: bool) -> Outcome:

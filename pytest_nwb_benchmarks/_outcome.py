@@ -31,6 +31,9 @@ class Outcome:
         Seconds the measuring processes worked, in total.
     notes : list of str
         Remarks worth showing (for example a changed setup cadence).
+    precision : dict or None
+        The median's interval, the noise and why sampling stopped (time benchmarks; see
+        :func:`~pytest_nwb_benchmarks._precision.precision_record`).
     """
 
     status: str
@@ -41,3 +44,4 @@ class Outcome:
     rounds: int = 0
     duration: float = 0.0
     notes: list[str] = field(default_factory=list)
+    precision: dict[str, Any] | None = None

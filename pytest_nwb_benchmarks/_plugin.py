@@ -22,7 +22,10 @@ from ._recorder import RunRecorder, WrittenFiles
 from ._summary import format_summary
 from ._xdist import RefusedInWorker, XdistSwitchedOff, in_worker, switch_off_requested, switch_off_resolved
 
-__all__ = ["record_outcome", "results_dir", "runner_for"]
+__all__ = ["record_outcome", "recorder_rows", "results_dir", "runner_for"]
+
+# precision-driven sampling's options, the machine check and the noise report
+pytest_plugins = ["pytest_nwb_benchmarks._precision_plugin"]
 
 # pytest-benchmark tests in a benchmark run, and pytest-benchmark JSON out of it.
 pytest_plugins = ["pytest_nwb_benchmarks._compare_plugin", "pytest_nwb_benchmarks._pytest_benchmark_plugin"]
@@ -132,11 +135,13 @@ def _make_runner(config: pytest.Config) -> Any:
             raise pytest.UsageError(f"--nwb-runner=asv is unavailable: {error}") from None
         return AsvRunner(config)
     from ._native_runner import NativeRunner
+    from ._precision_plugin import precision_runner_options
 
     return NativeRunner(
         setup_semantics=config.getoption("nwb_setup_semantics"),
         launch_method=config.getoption("nwb_launch_method"),
         debug=debug,
+        **precision_runner_options(config),
     )
 
 
@@ -171,6 +176,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def runner_for(config: pytest.Config) -> Any:
     """Return the session's runner (native or asv)."""
     return config.stash[_RUNNER]
+
+
+def recorder_rows(config: pytest.Config) -> list[Any]:
+    """The summary rows recorded so far (empty when no benchmark run is under way)."""
+    return config.stash[_RECORDER].rows if _RECORDER in config.stash else []
 
 
 def record_outcome(item: BenchmarkItem, outcome: Outcome) -> None:

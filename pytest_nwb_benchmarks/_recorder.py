@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._outcome import Outcome
+from ._precision import precision_record
 from ._summary import SummaryRow
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ class RunRecorder:
         self.notes: dict[str, list[str]] = {}
         self._attempts: dict[str, tuple[int, int]] = {}  # node id -> (row index, attempts so far)
         self._positions: dict[tuple[str, str], int] = {}  # (benchmark, params key) -> combination index
+        # {benchmark id: {params key: interval, noise, samples, stop reason}}: written as "precision"
+        self.precision: dict[str, dict[str, Any]] = {}
 
     def record(self, item: BenchmarkItem, outcome: Outcome) -> None:
         """Remember one item's outcome (called in the pytest process, after its measuring processes ended).
@@ -41,8 +44,13 @@ class RunRecorder:
         """
         benchmark = item.benchmark
         params = ", ".join(f"{name}={text}" for name, text in zip(benchmark.param_names, _reprs(item)))
+        precision = outcome.precision
+        timed = benchmark.benchmark_type.key in ("time", "timeraw")
+        if precision is None and timed and outcome.status == "passed" and isinstance(outcome.samples, list):
+            # another runner (asv) sampled without a target: still report the interval and the noise
+            precision = precision_record(outcome.samples, None, None, 0.0) if outcome.samples else None
         row = SummaryRow(
-            benchmark.pretty_name or benchmark.name, params, outcome.status, outcome.samples, benchmark.unit
+            benchmark.pretty_name or benchmark.name, params, outcome.status, outcome.samples, benchmark.unit, precision
         )
         notes = list(outcome.notes)
         if item.nodeid in self._attempts:
@@ -66,6 +74,8 @@ class RunRecorder:
             return  # skipped and failed combinations are absent from the file, never misaligned
         self.results.setdefault(benchmark.name, {})[item.params_key] = outcome.samples
         self._positions[(benchmark.name, item.params_key)] = item.combination_index
+        if precision is not None:
+            self.precision.setdefault(benchmark.name, {})[item.params_key] = precision
         entry = self.benchmarks.setdefault(
             benchmark.name,
             {
@@ -136,9 +146,13 @@ class RunRecorder:
             for name, entry in sorted(self.benchmarks.items())
         }
 
+    def _ordered_precision(self) -> dict[str, dict[str, Any]]:
+        return {name: self._by_position(name, self.precision[name]) for name in sorted(self.precision)}
+
     def _forget_samples(self, name: str, key: str) -> None:
         samples = self.results.get(name, {})
         samples.pop(key, None)
+        self.precision.get(name, {}).pop(key, None)
         self.benchmarks.get(name, {}).get("number", {}).pop(key, None)
         if name in self.results and not samples:
             del self.results[name]
@@ -183,7 +197,11 @@ class RunRecorder:
             commit_hash=commit_hash,
             machine_hash=machine.hash,
             environment_hash=environment.hash,
-            extra={**extra, "benchmarks": self._ordered_benchmarks()},
+            extra={
+                **extra,
+                "benchmarks": self._ordered_benchmarks(),
+                **({"precision": self._ordered_precision()} if self.precision else {}),
+            },
         )
         written.paths.append(Path(path))
         return Path(path)

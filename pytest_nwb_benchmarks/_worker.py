@@ -34,6 +34,7 @@ from typing import Any
 
 from ._discovery import Benchmark
 from ._measure import RoundResult, describe_error, format_user_traceback, measure_round
+from ._precision import PrecisionSettings
 
 __all__ = ["Request", "Response", "default_launch_method", "execute", "launch"]
 
@@ -73,6 +74,10 @@ class Request:
     import_root : str or None
         The folder the benchmark module is imported from (the parent of its root package); a
         spawned interpreter puts it first on ``sys.path`` so that the same module is found.
+    precision : PrecisionSettings or None
+        Precision-driven sampling for this round (its share of the time budget), or None for asv's ``repeat``.
+    prior_samples : list of float
+        The samples earlier rounds of the same combination took (the stopping rule counts them).
     """
 
     action: str
@@ -88,6 +93,8 @@ class Request:
     has_cache: bool = False
     sys_path: list[str] = field(default_factory=list)
     import_root: str | None = None
+    precision: PrecisionSettings | None = None
+    prior_samples: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -158,6 +165,8 @@ def execute(request: Request) -> Response:
                 cache,
                 has_cache=request.has_cache,
                 setup_semantics=request.setup_semantics,
+                precision=request.precision,
+                prior=request.prior_samples,
             )
     except BaseException as error:  # noqa: BLE001 - everything is reported to the parent
         result = RoundResult("failed", message=describe_error(error), details=format_user_traceback(error))

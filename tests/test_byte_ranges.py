@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
-import requests
 
 from pytest_nwb_benchmarks._byte_ranges import (
+    HttpRangeFetcher,
     merge_ranges,
     needed_byte_ranges,
-    read_ranges_http,
+    pread_into,
+    range_buffers,
     read_ranges_pread,
     total_bytes,
 )
@@ -146,25 +148,51 @@ def server(h5_path: Path) -> Iterator[ServerInfo]:
         yield running.info
 
 
-def test_http_range_reads_move_exactly_the_needed_bytes(h5_path: Path, server: ServerInfo) -> None:
+@pytest.mark.parametrize("connections", [1, 4])
+def test_http_range_reads_move_exactly_the_needed_bytes(h5_path: Path, server: ServerInfo, connections: int) -> None:
     with h5py.File(h5_path, "r") as f:
         ranges = needed_byte_ranges(f["chunked"], SELECTIONS[0]) + []
         ranges += needed_byte_ranges(f["gzip"], SELECTIONS[1])
     ranges = merge_ranges(ranges)
     url = server.http_url("data.h5")
-    server.reset_stats()
-    with requests.Session() as session:
-        received = read_ranges_http(session, url, ranges)
+    fetcher = HttpRangeFetcher(url, connections=connections)
+    buffers = range_buffers(ranges)
+    try:
+        fetcher.connect()
+        server.reset_stats()
+        received = fetcher.fetch_into(ranges, buffers)
+        assert fetcher.fetch_into(ranges, buffers) == received  # the connection is reused and still works
+    finally:
+        fetcher.close()
     stats = server.stats()["paths"]["data.h5"]
     assert received == total_bytes(ranges)
-    assert stats["range_requests"] == len(ranges)
-    assert stats["bytes_sent"] == total_bytes(ranges)
+    assert stats["range_requests"] == 2 * len(ranges)
+    assert stats["bytes_sent"] == 2 * total_bytes(ranges)
+    content = h5_path.read_bytes()
+    assert [bytes(view) for view in buffers] == [content[offset : offset + length] for offset, length in ranges]
+
+
+def test_pread_into_fills_each_buffer_with_its_range(h5_path: Path) -> None:
+    with h5py.File(h5_path, "r") as f:
+        ranges = needed_byte_ranges(f["chunked"], SELECTIONS[1])
+    buffers = range_buffers(ranges)
+    fd = os.open(h5_path, os.O_RDONLY)
+    try:
+        assert pread_into(fd, ranges, buffers) == total_bytes(ranges)
+    finally:
+        os.close(fd)
+    content = h5_path.read_bytes()
+    assert [bytes(view) for view in buffers] == [content[offset : offset + length] for offset, length in ranges]
 
 
 def test_http_bad_range_fails_with_the_status(h5_path: Path, server: ServerInfo) -> None:
     size = h5_path.stat().st_size
-    with requests.Session() as session, pytest.raises(OSError, match="HTTP 416"):
-        read_ranges_http(session, server.http_url("data.h5"), [(size + 10, 4)])
+    fetcher = HttpRangeFetcher(server.http_url("data.h5"))
+    try:
+        with pytest.raises(OSError, match="HTTP 416"):
+            fetcher.fetch_into([(size + 10, 4)], range_buffers([(size + 10, 4)]))
+    finally:
+        fetcher.close()
 
 
 @pytest.fixture(scope="module")

@@ -105,7 +105,8 @@ def test_rounds_times_repeat_samples_and_a_calibrated_number(pytester: pytest.Py
                 pass
         """,
     )
-    run(pytester).assert_outcomes(passed=2)
+    # target 0: asv's own sampling for every benchmark (precision-driven sampling is tested in test_precision.py)
+    run(pytester, "--nwb-precision-target", "0").assert_outcomes(passed=2)
     data = result_file(pytester)
     assert len(data["results"]["bench_suite.Counted.time_fast"]["()"]) == 6
     assert len(data["results"]["bench_suite.Default.time_fast"]["()"]) == 10  # asv default: 2 rounds x 5
