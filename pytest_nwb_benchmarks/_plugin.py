@@ -24,11 +24,13 @@ from ._xdist import RefusedInWorker, XdistSwitchedOff, in_worker, switch_off_req
 
 __all__ = ["record_outcome", "recorder_rows", "results_dir", "runner_for"]
 
-# precision-driven sampling's options, the machine check and the noise report
-pytest_plugins = ["pytest_nwb_benchmarks._precision_plugin"]
-
-# pytest-benchmark tests in a benchmark run, and pytest-benchmark JSON out of it.
-pytest_plugins = ["pytest_nwb_benchmarks._compare_plugin", "pytest_nwb_benchmarks._pytest_benchmark_plugin"]
+# The plugin's other rooms, registered with it so that they need no entry points of their own: the
+# precision options, --nwb-compare, and pytest-benchmark tests in a benchmark run.
+pytest_plugins = [
+    "pytest_nwb_benchmarks._precision_plugin",
+    "pytest_nwb_benchmarks._compare_plugin",
+    "pytest_nwb_benchmarks._pytest_benchmark_plugin",
+]
 
 _RUNNER = pytest.StashKey[Any]()
 _RECORDER = pytest.StashKey[RunRecorder]()
