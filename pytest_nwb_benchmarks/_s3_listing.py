@@ -90,9 +90,12 @@ def encode_token(key: str) -> str:
 
 def _decode_token(token: str) -> str:
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        key = base64.urlsafe_b64decode(token.encode()).decode()
     except (binascii.Error, UnicodeError, ValueError):
-        raise ListingError(f"invalid continuation-token {token[:80]!r}: not one this server issued") from None
+        key = None
+    if key is None or encode_token(key) != token:  # the decoder skips stray characters; a real token round-trips
+        raise ListingError(f"invalid continuation-token {token[:80]!r}: not one this server issued")
+    return key
 
 
 def _children(folder: Path, relative: str) -> list[tuple[str, os.DirEntry[str]]]:
@@ -205,13 +208,15 @@ def list_objects(
             if key > prefix and not prefix.startswith(key):
                 break  # sorted: nothing later can match
             continue
-        if key.endswith("/"):
-            if key <= after or not _has_file(folder / entry.name, key):
-                continue
+        if key.endswith("/") and key <= after:
+            continue
         if count == max_keys:
+            # (a following folder might hold no file: the next page is then empty, which clients accept)
             page.is_truncated = True
             page.next_token = encode_token(last)
             break
+        if key.endswith("/") and not _has_file(folder / entry.name, key):
+            continue
         if key.endswith("/"):
             page.prefixes.append(key)
         else:
