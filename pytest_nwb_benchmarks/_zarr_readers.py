@@ -133,7 +133,10 @@ def read_zarr_zarr_https(url: str, consolidated: bool = True) -> tuple:
     tuple
         ``(zarr.Group, FSStore, HTTPFileSystem)``.
     """
-    store = _fsspec_store(url)
+    return _open_remote_group(_fsspec_store(url), consolidated)
+
+
+def _open_remote_group(store: Any, consolidated: bool) -> tuple:
     try:
         group = _open_group(store, consolidated)
     except BaseException:
@@ -185,13 +188,7 @@ def read_zarr_zarr_s3(s3_url: str, endpoint_url: str | None = None, consolidated
     tuple
         ``(zarr.Group, FSStore, S3FileSystem)``.
     """
-    store = _fsspec_store(s3_url, **_s3_options(endpoint_url))
-    try:
-        group = _open_group(store, consolidated)
-    except BaseException:
-        close_zarr_opened((store.fs,))
-        raise
-    return (group, store, store.fs)
+    return _open_remote_group(_fsspec_store(s3_url, **_s3_options(endpoint_url)), consolidated)
 
 
 def read_zarr_pynwb_s3(s3_url: str, endpoint_url: str | None = None, consolidated: bool = True) -> tuple:
