@@ -21,8 +21,10 @@ from typing import Any
 
 import pytest
 
+from pytest_nwb_benchmarks._lindi_files import ensure_all_lindi_files, remove_published_lindi
 from pytest_nwb_benchmarks._nwb_files import PROFILES, ensure_all_nwb_files, nwb_root
 from pytest_nwb_benchmarks._streaming_server import SERVER_ENV, ServerInfo, StreamingServer
+from pytest_nwb_benchmarks._zarr_files import ensure_all_zarr_stores, zarr_available
 
 SUITE_DIR = Path(__file__).resolve().parent / "benchmarks"
 TARGETS = ("local", "dandi")
@@ -147,6 +149,17 @@ def session_runs_suite(session: pytest.Session) -> bool:
     return False
 
 
+def session_runs_formats(session: pytest.Session) -> bool:
+    """Whether any collected item is a Zarr or LINDI benchmark (which need the stores and reference files)."""
+    for item in session.items:
+        path = getattr(item, "path", None)
+        if path is not None and Path(path).resolve().is_relative_to(SUITE_DIR):
+            name = Path(path).stem
+            if "zarr" in name or "lindi" in name or name == "network_tracking_formats":
+                return True
+    return False
+
+
 @pytest.fixture(scope="session", autouse=True)
 def nwb_streaming_server(request: pytest.FixtureRequest) -> Iterator[ServerInfo | None]:
     """Make the profile's NWB files and serve them for the whole session (local target only).
@@ -159,8 +172,13 @@ def nwb_streaming_server(request: pytest.FixtureRequest) -> Iterator[ServerInfo 
         yield None
         return
     ensure_all_nwb_files(os.environ["NWB_BENCHMARKS_PROFILE"])
+    if session_runs_formats(request.session) and zarr_available():
+        # Exported (or checksummed) once here, so no benchmark's setup pays for it.
+        ensure_all_zarr_stores(os.environ["NWB_BENCHMARKS_PROFILE"])
+        ensure_all_lindi_files(os.environ["NWB_BENCHMARKS_PROFILE"])
     latencies = parse_latencies(os.environ["NWB_BENCHMARKS_LATENCIES"])
     server = StreamingServer(nwb_root(), latencies_ms=latencies).start()
+    base_urls = list(server.info.base_urls.values())
     previous = os.environ.get(SERVER_ENV)
     os.environ[SERVER_ENV] = server.info.to_json()
     try:
@@ -171,6 +189,8 @@ def nwb_streaming_server(request: pytest.FixtureRequest) -> Iterator[ServerInfo 
         else:
             os.environ[SERVER_ENV] = previous
         server.stop()
+        # The LINDI copies that named this session's ports are useless once the server is gone.
+        remove_published_lindi(base_urls, nwb_root())
 
 
 _limit_report_text = pytest.StashKey[str]()

@@ -27,6 +27,10 @@ __all__ = [
     "PRELOADED_SLICES",
     "PYNWB_REMOTE_SLICES",
     "DOWNLOAD_FILES",
+    "FORMAT_LOCAL_FILES",
+    "FORMAT_LOCAL_SLICES",
+    "FORMAT_REMOTE_FILES",
+    "FORMAT_REMOTE_SLICES",
 ]
 
 
@@ -101,3 +105,18 @@ PYNWB_REMOTE_SLICES = _pick(
 )
 #: Files downloaded whole (each about 1 GB on the default profile).
 DOWNLOAD_FILES = asset_names(compressions=("uncompressed",))[:1]
+#: Zarr and LINDI (``time_zarr_*``, ``time_lindi_*``): every file and the first slice of each locally;
+#: remotely the files opened over HDF5 (icephys is the metadata-heavy case) and, for slicing, one and
+#: several column chunks of ecephys, a compressed chunk, a frame of ophys and an icephys series.
+FORMAT_LOCAL_FILES = LOCAL_FILES
+FORMAT_LOCAL_SLICES = PYNWB_LOCAL_SLICES
+FORMAT_REMOTE_FILES = REMOTE_FILES
+FORMAT_REMOTE_SLICES = _pick(
+    slice_cases(),
+    {
+        "ecephys-uncompressed": ("first", "wide"),
+        "ecephys-gzip": ("first",),
+        "ophys-uncompressed": ("first",),
+        "icephys-uncompressed": ("first",),
+    },
+)

@@ -48,6 +48,20 @@ _register(
         )
     ),
 )
+_register("._zarr_files", "ensure_zarr_store", "ensure_all_zarr_stores", "zarr_available")
+_register("._lindi_files", "ensure_lindi_file", "ensure_all_lindi_files", "publish_lindi")
+_register(
+    "._zarr_readers",
+    "read_zarr_zarr_local",
+    "read_zarr_pynwb_local",
+    "read_zarr_zarr_https",
+    "read_zarr_pynwb_https",
+    "read_zarr_zarr_s3",
+    "read_zarr_pynwb_s3",
+    "read_lindi_h5py",
+    "read_lindi_pynwb",
+    "close_zarr_opened",
+)
 _register("._network", "network_activity_tracker", "NetworkTracker")
 _register("._reduce", "reduce_asv_results", "reduce_asv_results_file", "ReducedResults", "AsvResultsError")
 _register("._pytest_benchmark", "reduce_pytest_benchmark", "PytestBenchmarkFileError")

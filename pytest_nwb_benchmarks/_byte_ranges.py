@@ -24,8 +24,10 @@ __all__ = [
     "HttpRangeFetcher",
     "merge_ranges",
     "needed_byte_ranges",
+    "needed_zarr_chunks",
     "pread_into",
     "range_buffers",
+    "read_objects_http",
     "read_ranges_pread",
     "total_bytes",
 ]
@@ -82,6 +84,53 @@ def needed_byte_ranges(dataset: Any, selection: Sequence[slice] | slice) -> list
         inner = [(max(lo, o) - o, min(hi, o + c) - o) for (lo, hi), o, c in zip(bounds, origin, chunks)]
         ranges.extend(_row_major_runs(chunks, inner, itemsize, int(info.byte_offset)))
     return merge_ranges(ranges)
+
+
+def needed_zarr_chunks(store: Path, array_path: str, selection: Sequence[slice] | slice) -> list[tuple[str, int]]:
+    """Return the chunk objects of a Zarr v2 array (in a local store) that reading ``selection`` needs.
+
+    A Zarr chunk is one object, fetched and decoded whole, so its whole size counts whatever part of it
+    the slice touches. Chunks never written (the fill value) need nothing.
+
+    Parameters
+    ----------
+    store : pathlib.Path
+        The store folder.
+    array_path : str
+        The array's path inside the store, e.g. ``"acquisition/ElectricalSeries/data"``.
+    selection : tuple of slice, or slice
+        A hyperslab with step 1.
+
+    Returns
+    -------
+    list of (str, int)
+        ``(key relative to the store, size in bytes)`` pairs, in chunk order.
+
+    Raises
+    ------
+    ValueError
+        If the array has no ``.zarray`` or the selection is not a step-1 hyperslab.
+    """
+    import json
+
+    folder = Path(store) / array_path
+    try:
+        meta = json.loads((folder / ".zarray").read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{folder} is not a Zarr v2 array ({error})") from None
+    shape, chunks = tuple(meta["shape"]), tuple(meta["chunks"])
+    separator = meta.get("dimension_separator") or "."
+    bounds = _normalise_selection(selection, shape)
+    if any(lo >= hi for lo, hi in bounds):
+        return []
+    ranges = [range(lo // c, (hi - 1) // c + 1) for (lo, hi), c in zip(bounds, chunks)]
+    needed = []
+    for index in itertools.product(*ranges):
+        key = separator.join(str(i) for i in index) if index else "0"
+        path = folder.joinpath(*key.split("/"))
+        if path.is_file():
+            needed.append((f"{array_path}/{key}", path.stat().st_size))
+    return needed
 
 
 def _normalise_selection(selection: Sequence[slice] | slice, shape: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -224,6 +273,35 @@ def pread_into(fd: int, ranges: Sequence[tuple[int, int]], buffers: Sequence[mem
                 raise OSError(f"range ({offset}, {length}) runs past the end of the file")
             done += count
         received += done
+    return received
+
+
+def read_objects_http(session: Any, urls: Iterable[str]) -> int:
+    """Fetch each URL whole with one plain GET, in order, on one keep-alive session.
+
+    Parameters
+    ----------
+    session : requests.Session
+        The session.
+    urls : iterable of str
+        The objects' URLs (Zarr chunk objects).
+
+    Returns
+    -------
+    int
+        Number of body bytes received.
+
+    Raises
+    ------
+    OSError
+        If a response is not 200.
+    """
+    received = 0
+    for url in urls:
+        response = session.get(url, timeout=60)
+        if response.status_code != 200:
+            raise OSError(f"GET {url} got HTTP {response.status_code}; expected 200")
+        received += len(response.content)
     return received
 
 

@@ -4,7 +4,9 @@ For every timed method and operation (class names ``<Method><Operation>Benchmark
 combination, the report shows the median time, its ratio to the limit's median for the same parameters
 (``HttpRangeLimitContinuousSliceBenchmark`` for remote slices, ``PreadLimitContinuousSliceBenchmark`` for
 local ones, ``RequestsHttpsDownloadBenchmark`` for downloads) and, where the network tracking benchmarks
-ran for the same class, the bytes transferred divided by the bytes the slice needs. One table per
+ran for the same class, the bytes transferred divided by the bytes the slice needs and the number of
+requests. The Zarr and LINDI methods are set against the same limits as the HDF5 ones; the bytes a Zarr
+slice needs are its whole chunk objects (``ZarrChunkLimitContinuousSliceBenchmark``). One table per
 latency, plus one for the local benchmarks.
 
 ``python -m pytest_nwb_benchmarks._limit_report RESULT_FILE`` prints it.
@@ -31,6 +33,8 @@ _CLASS = re.compile(
 _HTTP_LIMIT = "HttpRangeLimitContinuousSliceBenchmark"
 _PREAD_LIMIT = "PreadLimitContinuousSliceBenchmark"
 _DOWNLOAD_LIMIT = "RequestsHttpsDownloadBenchmark"
+# A Zarr chunk is fetched whole: the Zarr methods' bytes are divided by the chunk objects a slice needs.
+_ZARR_CHUNK_LIMIT = "ZarrChunkLimitContinuousSliceBenchmark"
 _OPERATION_ORDER = ("FileRead", "ContinuousSlice", "ContinuousSlicePreloaded", "Download")
 
 
@@ -53,7 +57,10 @@ class LimitRow:
     ratio_to_limit : float or None
         ``median_s`` over the limit's median for the same parameters, when there is one.
     bytes_ratio : float or None
-        Bytes transferred over bytes needed, when both were measured.
+        Bytes transferred over bytes needed, when both were measured (for the Zarr methods, the bytes of
+        the chunk objects the slice needs, from ``ZarrChunkLimit``).
+    requests : float or None
+        Median number of HTTP requests, when the network tracking benchmarks ran for the same class.
     """
 
     method: str
@@ -63,6 +70,7 @@ class LimitRow:
     median_s: float
     ratio_to_limit: float | None
     bytes_ratio: float | None
+    requests: float | None = None
 
 
 def _split_id(benchmark_id: str) -> tuple[str, str, str] | None:
@@ -99,11 +107,11 @@ def _median(samples: Any) -> float | None:
     return None
 
 
-def _bytes_downloaded(samples: Any) -> float | None:
+def _bytes_downloaded(samples: Any, name: str = "bytes_downloaded") -> float | None:
     if isinstance(samples, dict):
-        return _median(samples.get("bytes_downloaded"))
+        return _median(samples.get(name))
     if isinstance(samples, list):  # a list of per-sample dicts
-        values = [_bytes_downloaded(s) for s in samples]
+        values = [_bytes_downloaded(s, name) for s in samples]
         numbers = [v for v in values if v is not None]
         return statistics.median(numbers) if numbers else None
     return None
@@ -161,10 +169,12 @@ def limit_rows(results: dict[str, dict[str, Any]]) -> list[LimitRow]:
             if operation in ("ContinuousSlice", "ContinuousSlicePreloaded"):
                 limit_cls = _PREAD_LIMIT if local else _HTTP_LIMIT
                 limit = limit_time(limit_cls, "time_slice", key)
-                needed = _median(by_class.get((limit_cls, "track_bytes_needed"), {}).get(key))
+                bytes_cls = _ZARR_CHUNK_LIMIT if method.startswith("Zarr") and not local else limit_cls
+                needed = _median(by_class.get((bytes_cls, "track_bytes_needed"), {}).get(key))
             elif operation == "Download":
                 limit = limit_time(_DOWNLOAD_LIMIT, "time_download", key)
-            transferred = _bytes_downloaded(network.get(cls, {}).get(key))
+            tracked = network.get(cls, {}).get(key)
+            transferred = _bytes_downloaded(tracked)
             rows.append(
                 LimitRow(
                     method=method,
@@ -174,6 +184,7 @@ def limit_rows(results: dict[str, dict[str, Any]]) -> list[LimitRow]:
                     median_s=median,
                     ratio_to_limit=median / limit if limit else None,
                     bytes_ratio=transferred / needed if transferred is not None and needed else None,
+                    requests=_bytes_downloaded(tracked, "requests"),
                 )
             )
     rows.sort(
@@ -196,7 +207,12 @@ def _format_seconds(value: float) -> str:
 
 def _format_table(rows: list[LimitRow]) -> list[str]:
     show_bytes = any(r.bytes_ratio is not None for r in rows)
-    header = ["method", "operation", "parameters", "median", "x limit"] + (["bytes/needed"] if show_bytes else [])
+    show_requests = any(r.requests is not None for r in rows)
+    header = (
+        ["method", "operation", "parameters", "median", "x limit"]
+        + (["bytes/needed"] if show_bytes else [])
+        + (["requests"] if show_requests else [])
+    )
     body = []
     for r in rows:
         line = [
@@ -208,9 +224,11 @@ def _format_table(rows: list[LimitRow]) -> list[str]:
         ]
         if show_bytes:
             line.append("" if r.bytes_ratio is None else f"{r.bytes_ratio:.2f}")
+        if show_requests:
+            line.append("" if r.requests is None else f"{r.requests:g}")
         body.append(line)
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    numeric = {3, 4, 5}
+    numeric = {3, 4, 5, 6}
     lines = []
     for row in [header, *body]:
         cells = [cell.rjust(w) if i in numeric else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]

@@ -44,6 +44,8 @@ from typing import IO, Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 from xml.sax.saxutils import escape
 
+from ._s3_listing import MAX_KEYS, ListingError, list_objects, servable_parts
+
 __all__ = [
     "DEFAULT_BUCKET",
     "DEFAULT_LATENCIES_MS",
@@ -609,9 +611,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send_text(HTTPStatus.NOT_FOUND, f"nothing is served at {path}", head=head)
 
     def _resolve(self, relative_path: str) -> Path | None:
-        """The served file for ``relative_path``, or ``None`` (missing, hidden, or outside the root)."""
+        """The served file for ``relative_path``, or ``None`` (missing, hidden outside a Zarr store, or outside the root)."""
         parts = [part for part in relative_path.split("/") if part]
-        if not parts or any(part in (".", "..") or part.startswith(".") for part in parts):
+        if not servable_parts(parts):
             return None
         candidate = self.server.root.joinpath(*parts)
         try:
@@ -701,42 +703,33 @@ class _Handler(BaseHTTPRequestHandler):
     # -- S3 ----------------------------------------------------------------------------------------------
 
     def _list_bucket(self, query: dict[str, list[str]], head: bool) -> None:
-        """A minimal ListObjectsV2 (prefix, delimiter, max-keys), enough for s3fs's existence checks."""
+        """ListObjectsV2 (prefix, delimiter, max-keys, continuation-token, start-after); see ``_s3_listing``."""
         self.server.counters.other_request()
         prefix = query.get("prefix", [""])[0]
         delimiter = query.get("delimiter", [""])[0]
+        token = query.get("continuation-token", [""])[0]
         try:
-            max_keys = int(query.get("max-keys", ["1000"])[0])
-        except ValueError:
+            max_keys = int(query.get("max-keys", [str(MAX_KEYS)])[0])
+            page = list_objects(self.server.root, prefix, delimiter, max_keys, token, query.get("start-after", [""])[0])
+        except (ValueError, ListingError):
             return self._send_s3_error(HTTPStatus.BAD_REQUEST, "InvalidArgument", head)
-        keys: list[tuple[str, os.stat_result]] = []
-        prefixes: set[str] = set()
-        for file_path in sorted(self.server.root.rglob("*")):
-            relative = file_path.relative_to(self.server.root).as_posix()
-            if any(part.startswith(".") for part in relative.split("/")) or not file_path.is_file():
-                continue
-            if not relative.startswith(prefix):
-                continue
-            rest = relative[len(prefix) :]
-            if delimiter and delimiter in rest:
-                prefixes.add(prefix + rest.split(delimiter, 1)[0] + delimiter)
-            else:
-                keys.append((relative, file_path.stat()))
         entries = [
             f"<Contents><Key>{escape(key)}</Key><LastModified>"
             f"{time.strftime('%Y-%m-%dT%H:%M:%S.000Z', time.gmtime(stat.st_mtime))}</LastModified>"
             f'<ETag>"{stat.st_size:x}-{stat.st_mtime_ns:x}"</ETag><Size>{stat.st_size}</Size>'
             f"<StorageClass>STANDARD</StorageClass></Contents>"
-            for key, stat in keys[:max_keys]
+            for key, stat in page.keys
         ]
-        common = [f"<CommonPrefixes><Prefix>{escape(p)}</Prefix></CommonPrefixes>" for p in sorted(prefixes)]
+        common = [f"<CommonPrefixes><Prefix>{escape(p)}</Prefix></CommonPrefixes>" for p in page.prefixes]
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
             f"<Name>{escape(self.server.bucket)}</Name><Prefix>{escape(prefix)}</Prefix>"
-            f"<Delimiter>{escape(delimiter)}</Delimiter><MaxKeys>{max_keys}</MaxKeys>"
+            f"<Delimiter>{escape(delimiter)}</Delimiter><MaxKeys>{min(max_keys, MAX_KEYS)}</MaxKeys>"
             f"<KeyCount>{len(entries) + len(common)}</KeyCount>"
-            f"<IsTruncated>{'true' if len(keys) > max_keys else 'false'}</IsTruncated>"
+            f"<IsTruncated>{'true' if page.is_truncated else 'false'}</IsTruncated>"
+            + (f"<ContinuationToken>{escape(token)}</ContinuationToken>" if token else "")
+            + (f"<NextContinuationToken>{escape(page.next_token)}</NextContinuationToken>" if page.next_token else "")
             + "".join(entries)
             + "".join(common)
             + "</ListBucketResult>"

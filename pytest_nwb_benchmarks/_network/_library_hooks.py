@@ -1,6 +1,7 @@
 """Library-level accounting of HTTP traffic inside this process, without any privilege.
 
-While a :class:`LibraryRecorder` is installed, two client libraries report what they do:
+While a :class:`LibraryRecorder` is installed, three client libraries report what they do (the standard
+library's ``urllib.request``, which lindi uses for its reference files, in ``_urllib_hook``):
 
 * ``requests`` / ``urllib3`` (remfile, the DANDI API): ``requests.adapters.HTTPAdapter.send`` is wrapped
   to count each request (each redirect hop too), its size on the wire (request line, headers and body),
@@ -37,7 +38,7 @@ class RequestRecord:
     Attributes
     ----------
     library : str
-        ``"requests"`` or ``"aiohttp"``.
+        ``"requests"``, ``"aiohttp"`` or ``"urllib"``.
     method : str
         The HTTP method.
     url : str
@@ -147,6 +148,9 @@ def install(recorder: LibraryRecorder) -> None:
             )
         _patch_requests()
         _patch_aiohttp()
+        from ._urllib_hook import patch_urllib
+
+        patch_urllib(_patch, active_recorder, RequestRecord)
         _active = recorder
 
 
