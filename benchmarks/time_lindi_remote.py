@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from ._format_bases import _RemoteFileRead, _RemoteSlice
 
+#: Precision-driven sampling (native runner), as in the HDF5 modules: sample each combination until the
+#: median's 95 % interval is within +-5 %, or this many seconds are spent. asv's runner keeps ``repeat``.
+precision_target = 0.05
+time_budget = 2.0
+
 
 class LindiH5pyRemoteJsonFileReadBenchmark(_RemoteFileRead):
     """Open the file: lindi's h5py-like file, the .lindi.json fetched from the server; chunks from the server."""

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from ._format_bases import _LocalFileRead, _LocalSlice
 
+#: Precision-driven sampling (native runner), as in the HDF5 modules: sample each combination until the
+#: median's 95 % interval is within +-5 %, or this many seconds are spent. asv's runner keeps ``repeat``.
+precision_target = 0.05
+time_budget = 1.5
+
 
 class ZarrLocalFileReadBenchmark(_LocalFileRead):
     """Open the store: zarr, local disk."""

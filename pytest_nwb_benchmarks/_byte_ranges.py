@@ -27,7 +27,6 @@ __all__ = [
     "needed_zarr_chunks",
     "pread_into",
     "range_buffers",
-    "read_objects_http",
     "read_ranges_pread",
     "total_bytes",
 ]
@@ -276,35 +275,6 @@ def pread_into(fd: int, ranges: Sequence[tuple[int, int]], buffers: Sequence[mem
     return received
 
 
-def read_objects_http(session: Any, urls: Iterable[str]) -> int:
-    """Fetch each URL whole with one plain GET, in order, on one keep-alive session.
-
-    Parameters
-    ----------
-    session : requests.Session
-        The session.
-    urls : iterable of str
-        The objects' URLs (Zarr chunk objects).
-
-    Returns
-    -------
-    int
-        Number of body bytes received.
-
-    Raises
-    ------
-    OSError
-        If a response is not 200.
-    """
-    received = 0
-    for url in urls:
-        response = session.get(url, timeout=60)
-        if response.status_code != 200:
-            raise OSError(f"GET {url} got HTTP {response.status_code}; expected 200")
-        received += len(response.content)
-    return received
-
-
 def read_ranges_pread(path: str | Path, ranges: Iterable[tuple[int, int]]) -> int:
     """Read each range of a local file into fresh buffers (a convenience around :func:`pread_into`).
 
@@ -388,14 +358,18 @@ class HttpRangeFetcher:
 
         list(self._executor.map(opened, range(self.connections)))
 
-    def _fetch_one(self, offset: int, length: int, view: memoryview) -> int:
-        header = f"bytes={offset}-{offset + length - 1}"
-        response = self.pool.urlopen(
-            "GET", self.path, headers={"Range": header}, preload_content=False, decode_content=False
-        )
+    def _fetch_one(self, offset: int, length: int, view: memoryview, path: str | None = None) -> int:
+        # A range of the fetcher's URL (206 expected), or with ``path`` a whole object of the same server (200).
+        if path is None:
+            header = f"bytes={offset}-{offset + length - 1}"
+            request_path, headers, expected = self.path, {"Range": header}, 206
+        else:
+            header = f"object {path}"
+            request_path, headers, expected = path, {}, 200
+        response = self.pool.urlopen("GET", request_path, headers=headers, preload_content=False, decode_content=False)
         try:
             done = 0
-            if response.status == 206:
+            if response.status == expected:
                 while done < length:
                     count = response.readinto(view[done:length])
                     if not count:
@@ -404,10 +378,10 @@ class HttpRangeFetcher:
             extra = len(response.read(decode_content=False))
         finally:
             response.release_conn()
-        if response.status != 206 or done != length or extra:
+        if response.status != expected or done != length or extra:
             raise OSError(
-                f"range request {header} to {self.url} got HTTP {response.status} with "
-                f"{done + extra} bytes; expected 206 with {length} bytes"
+                f"request for {header} to {self.url} got HTTP {response.status} with "
+                f"{done + extra} bytes; expected {expected} with {length} bytes"
             )
         return done
 
@@ -431,11 +405,43 @@ class HttpRangeFetcher:
         OSError
             If the server answers with anything but exactly the requested bytes.
         """
-        if self._executor is None or len(ranges) < 2:
-            return sum(self._fetch_one(offset, length, view) for (offset, length), view in zip(ranges, buffers))
-        offsets = [offset for offset, _ in ranges]
-        lengths = [length for _, length in ranges]
-        return sum(self._executor.map(self._fetch_one, offsets, lengths, buffers))
+        return self._fetch_all([offset for offset, _ in ranges], [length for _, length in ranges], buffers)
+
+    def fetch_objects_into(self, paths: Sequence[str], sizes: Sequence[int], buffers: Sequence[memoryview]) -> int:
+        """Fetch whole objects of the same server (Zarr chunks) into their buffers, as :meth:`fetch_into` does ranges.
+
+        Parameters
+        ----------
+        paths : sequence of str
+            The objects' paths on the server (``/store.zarr/data/0.0``).
+        sizes : sequence of int
+            Their sizes in bytes.
+        buffers : sequence of memoryview
+            One writable buffer per object, of its size.
+
+        Returns
+        -------
+        int
+            Number of body bytes received.
+
+        Raises
+        ------
+        OSError
+            If the server answers with anything but exactly the object's bytes.
+        """
+        return self._fetch_all([0] * len(paths), list(sizes), buffers, list(paths))
+
+    def _fetch_all(
+        self,
+        offsets: list[int],
+        lengths: list[int],
+        buffers: Sequence[memoryview],
+        paths: list[str] | None = None,
+    ) -> int:
+        paths_or_none: list[str | None] = list(paths) if paths is not None else [None] * len(offsets)
+        if self._executor is None or len(offsets) < 2:
+            return sum(map(self._fetch_one, offsets, lengths, buffers, paths_or_none))
+        return sum(self._executor.map(self._fetch_one, offsets, lengths, buffers, paths_or_none))
 
     def close(self) -> None:
         """Stop the threads and close the connections."""
