@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -381,19 +381,20 @@ class GitStore:
 
     def write_files(
         self,
-        files: dict[str, bytes],
+        files: dict[str, bytes | Path],
         message: str,
         *,
         same_content: Callable[[bytes], bool] | None = None,
         replace: bool = True,
         remove_others_under: str | None = None,
+        remove_paths: Iterable[str] = (),
     ) -> WriteOutcome:
         """Write several files in one commit, then push.
 
         Parameters
         ----------
-        files : dict of str to bytes
-            Store-relative paths and their bytes.
+        files : dict of str to bytes or Path
+            Store-relative paths and their bytes, or a file to copy them from (large files).
         message : str
             The commit message.
         same_content : callable, optional
@@ -403,6 +404,8 @@ class GitStore:
             When False, an existing file with other content raises :class:`Conflict`.
         remove_others_under : str, optional
             A store folder whose files not named in ``files`` are removed (for rebuilt tables).
+        remove_paths : iterable of str
+            Store-relative paths to remove in the same commit (those that exist).
 
         Returns
         -------
@@ -423,6 +426,8 @@ class GitStore:
                 target = targets[path]
                 if target.exists():
                     existing = target.read_bytes()
+                    if isinstance(data, Path):
+                        data = data.read_bytes() if data.stat().st_size == len(existing) else b""
                     if same_content(existing) if same_content is not None else existing == data:
                         continue
                     if not replace:
@@ -438,6 +443,9 @@ class GitStore:
                         for item in sorted(folder.iterdir())
                         if item.is_file() and item not in keep
                     ]
+            for path in remove_paths:
+                if path not in files and self.resolve(path).is_file() and path not in removed:
+                    removed.append(path)
             if not changed and not removed:
                 state = self._push(repo, fetch_failure)
                 return WriteOutcome(
@@ -500,13 +508,17 @@ def _push_message(done: str, state: PushState) -> str:
     return f"{done}; pushed" if state.pushed else f"{done}; push pending: {state.reason}"
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
+def _atomic_write(target: Path, data: bytes | Path) -> None:
     """Write via a temporary file in the same folder, so a reader never sees half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, Path):
+                with data.open("rb") as source:
+                    shutil.copyfileobj(source, handle)
+            else:
+                handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)
