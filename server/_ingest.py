@@ -152,8 +152,10 @@ class Ingestor:
         head = self.results.head_commit()
         if not rebuild and manifest.results_commit == head and (head is not None or not manifest.chunks):
             return IngestOutcome(None, manifest.counts(), head, 0, False, manifest.header_rows.get("problems", 0))
-        added, deleted, must_rebuild = self._changes(manifest, head)
-        rebuild = rebuild or must_rebuild
+        if rebuild:
+            added, deleted = (self._all_files(git.Repo(self.results.clone_dir)) if head else []), []
+        else:
+            added, deleted, rebuild = self._changes(manifest, head)
         old_chunks = list(manifest.chunks)
         if rebuild:
             manifest = Manifest()
