@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pytest_nwb_benchmarks._file_names import InvalidFileName, ParsedFileName, parse_file_name
 from pytest_nwb_benchmarks._friendly_names import random_friendly_name
 
@@ -50,10 +52,27 @@ class BadFile(ValueError):
 
 @dataclass
 class RunRows:
-    """The rows one result file contributes: its samples (as columns) and its ``runs`` row."""
+    """The rows one result file contributes: its series of samples, and its ``runs`` row.
 
-    samples: dict[str, list]
+    Attributes
+    ----------
+    keys : list of tuple
+        ``(benchmark, params, variable, unit)`` of each series (variable None for plain samples).
+    values, indices : list of numpy.ndarray
+        Each series' finite values and their sample indices.
+    run : dict
+        The ``runs`` row.
+    """
+
+    keys: list[tuple[str, str, str | None, str]]
+    values: list[np.ndarray]
+    indices: list[np.ndarray]
     run: dict[str, Any]
+
+    @property
+    def sample_count(self) -> int:
+        """Samples in the run."""
+        return sum(len(values) for values in self.values)
 
 
 def store_path(name: str) -> str:
@@ -136,25 +155,49 @@ def _declared_unit(content: dict, benchmark: str) -> str | None:
     return {"seconds": "s"}.get(unit, unit) if isinstance(unit, str) else None
 
 
-def _series(samples: Any) -> list[tuple[str | None, int, Any]]:
-    """``(variable, sample index, raw value)`` for the samples of one benchmark and parameter key."""
+_PLAIN = (int, float, type(None))
+
+
+def _grouped(samples: Any) -> dict[str | None, tuple[list[int], list[Any]]]:
+    """Sample indices and raw values of one benchmark and parameter key, by variable (None: plain)."""
+    if isinstance(samples, list) and all(type(sample) in _PLAIN for sample in samples):
+        return {None: (list(range(len(samples))), samples)}
+    grouped: dict[str | None, tuple[list[int], list[Any]]] = {}
+
+    def add(variable: str | None, index: int, value: Any) -> None:
+        indices, values = grouped.setdefault(variable, ([], []))
+        indices.append(index)
+        values.append(value)
+
     if isinstance(samples, dict):
         # One repeat of a tracking benchmark that reports several quantities; a list of
         # values (e.g. per-request latencies) becomes one row per value.
-        series = []
         for key, value in samples.items():
-            values = value if isinstance(value, list) else [value]
-            series.extend((key, index, item) for index, item in enumerate(values))
-        return series
-    if isinstance(samples, list):
-        series = []
+            for index, item in enumerate(value if isinstance(value, list) else [value]):
+                add(str(key), index, item)
+    elif isinstance(samples, list):
         for index, sample in enumerate(samples):
             if isinstance(sample, dict):
-                series.extend((key, index, value) for key, value in sample.items())
+                for key, value in sample.items():
+                    add(str(key), index, value)
             else:
-                series.append((None, index, sample))
-        return series
-    return [(None, 0, samples)]
+                add(None, index, sample)
+    else:
+        add(None, 0, samples)
+    return grouped
+
+
+def _finite(indices: list[int], raw: list[Any], where: str) -> tuple[np.ndarray, np.ndarray]:
+    """The finite numbers of ``raw`` and their indices; nulls, text and booleans carry no measurement."""
+    if all(type(value) in _PLAIN for value in raw):
+        try:
+            values = np.array(raw, dtype=float)
+        except OverflowError:
+            raise BadFile(f"a sample at {where} is an integer too large for a 64-bit float") from None
+    else:
+        values = np.array([_number(value, where) for value in raw], dtype=float)
+    keep = np.isfinite(values)
+    return values[keep], np.asarray(indices, dtype=np.int64)[keep]
 
 
 def run_rows(name: str, parsed: ParsedFileName, content: dict) -> RunRows:
@@ -172,7 +215,7 @@ def run_rows(name: str, parsed: ParsedFileName, content: dict) -> RunRows:
     Returns
     -------
     RunRows
-        Samples in file order; failed repeats (null) and text carry no measurement and are left out.
+        Series in file order; failed repeats (null) and text carry no measurement and are left out.
 
     Raises
     ------
@@ -189,43 +232,32 @@ def run_rows(name: str, parsed: ParsedFileName, content: dict) -> RunRows:
         results = {}
     if not isinstance(results, dict):
         raise BadFile(f"expected a mapping at $.results, got {type(results).__name__}")
-    columns: dict[str, list] = {key: [] for key in ("benchmark", "params", "variable", "unit", "value", "sample_index")}
+    rows = RunRows([], [], [], {})
     for benchmark, by_params in results.items():
         if not isinstance(by_params, dict):
             continue
         declared_unit = _declared_unit(content, benchmark)
         for params, samples in by_params.items():
-            for variable, index, raw in _series(samples):
-                value = _number(raw, f"$.results[{benchmark!r}][{params!r}]")
-                if value is None:
+            for variable, (indices, raw) in _grouped(samples).items():
+                values, kept = _finite(indices, raw, f"$.results[{benchmark!r}][{params!r}]")
+                if not len(values):
                     continue
-                columns["benchmark"].append(benchmark)
-                columns["params"].append(params)
-                columns["variable"].append(None if variable is None else str(variable))
-                columns["unit"].append((declared_unit if variable is None else None) or unit_of(benchmark, variable))
-                columns["value"].append(value)
-                columns["sample_index"].append(index)
-    count = len(columns["value"])
-    for key, constant in (
-        ("machine", machine),
-        ("environment", environment),
-        ("commit", commit),
-        ("timestamp", timestamp),
-        ("run", run),
-    ):
-        columns[key] = [constant] * count
-    run_row = {
+                unit = (declared_unit if variable is None else None) or unit_of(benchmark, variable)
+                rows.keys.append((benchmark, params, variable, unit))
+                rows.values.append(values)
+                rows.indices.append(kept)
+    rows.run = {
         "run": run,
         "machine": machine,
         "environment": environment,
         "commit": commit,
         "timestamp": timestamp,
         "benchmarks": len(results),
-        "samples": count,
+        "samples": rows.sample_count,
         "legacy": parsed.legacy,
         "file": name,
     }
-    return RunRows(columns, run_row)
+    return rows
 
 
 def _text(value: Any) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 #: The three tables stored in chunks, and the order their files are sorted in.
 CHUNK_TABLES: dict[str, str] = {
@@ -98,15 +99,31 @@ HEADER_SCHEMAS: dict[str, pa.Schema] = {
     "problems": pa.schema([("file", _STRING), ("problem", _STRING)]),
 }
 
-# Per run and series: how many samples, their median, quartiles (linear interpolation, as pandas and
-# numpy compute them), extremes and mean. Plots and comparisons read this table, not the samples.
-_SERIES_SQL = """
-SELECT benchmark, params, variable, any_value(unit) AS unit, machine, environment, commit, timestamp, run,
-       count(*)::BIGINT AS samples, median(value) AS median, quantile_cont(value, 0.25) AS q1,
-       quantile_cont(value, 0.75) AS q3, min(value) AS min, max(value) AS max, avg(value) AS mean
-FROM batch
-GROUP BY benchmark, params, variable, machine, environment, commit, timestamp, run
-"""
+SERIES_SCHEMA = pa.schema(
+    [
+        ("benchmark", _STRING),
+        ("params", _STRING),
+        ("variable", _STRING),
+        ("unit", _STRING),
+        ("machine", _STRING),
+        ("environment", _STRING),
+        ("commit", _STRING),
+        ("timestamp", _TIME),
+        ("run", _STRING),
+        ("samples", pa.int64()),
+        ("median", pa.float64()),
+        ("q1", pa.float64()),
+        ("q3", pa.float64()),
+        ("min", pa.float64()),
+        ("max", pa.float64()),
+        ("mean", pa.float64()),
+    ]
+)
+#: Sort keys of the chunk tables (pyarrow's spelling of :data:`CHUNK_TABLES`).
+_SORT_KEYS = {
+    table: [(column.split()[0], "ascending", "at_start") for column in order.split(", ")]
+    for table, order in CHUNK_TABLES.items()
+}
 
 
 def period_of(timestamp: datetime | None) -> str:
@@ -175,7 +192,7 @@ class Manifest:
 
 def writer_connection(scratch: Path) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection for writing chunks: bounded memory, spilling to ``scratch``."""
-    connection = duckdb.connect(config={"memory_limit": "256MB", "threads": 1, "temp_directory": str(scratch)})
+    connection = duckdb.connect(config={"memory_limit": "256MB", "threads": 2, "temp_directory": str(scratch)})
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("SET preserve_insertion_order = false")
     return connection
@@ -202,19 +219,15 @@ def _chunk_id(level: int, runs: list[str]) -> str:
     return f"L{level}-{digest}"
 
 
-def write_chunk(
-    connection: duckdb.DuckDBPyConnection, period: str, samples: pa.Table, runs: pa.Table, out_dir: Path
-) -> Chunk:
+def write_chunk(period: str, tables: dict[str, pa.Table], out_dir: Path) -> Chunk:
     """Write the runs of one period as a new level-0 chunk under ``out_dir``.
 
     Parameters
     ----------
-    connection : duckdb.DuckDBPyConnection
-        From :func:`writer_connection`.
     period : str
         The runs' period.
-    samples, runs : pyarrow.Table
-        Rows with :data:`SAMPLES_SCHEMA` and :data:`RUNS_SCHEMA`.
+    tables : dict of str to pyarrow.Table
+        ``samples``, ``series`` and ``runs`` rows of the chunk (any order: they are sorted here).
     out_dir : Path
         Where the files go (laid out as under ``tables/``).
 
@@ -223,32 +236,14 @@ def write_chunk(
     Chunk
         The new chunk.
     """
-    chunk = Chunk(_chunk_id(0, runs.column("run").to_pylist()), period, 0, {})
-    connection.register("batch", samples)
-    connection.register("batch_runs", runs)
-    try:
-        selects = {
-            "samples": "SELECT * FROM batch",
-            "series": _SERIES_SQL,
-            "runs": "SELECT * FROM batch_runs",
-        }
-        for table, select in selects.items():
-            _copy(connection, f"{select} ORDER BY {CHUNK_TABLES[table]}", out_dir / chunk.path(table))
-        chunk.rows = {
-            "samples": samples.num_rows,
-            "runs": runs.num_rows,
-            "series": _rows(out_dir / chunk.path("series")),
-        }
-    finally:
-        connection.unregister("batch")
-        connection.unregister("batch_runs")
+    chunk = Chunk(_chunk_id(0, tables["runs"].column("run").to_pylist()), period, 0, {})
+    for table, rows in tables.items():
+        target = out_dir / chunk.path(table)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        ordered = rows.sort_by(_SORT_KEYS[table])
+        pq.write_table(ordered, target, compression="zstd", row_group_size=100_000)
+        chunk.rows[table] = rows.num_rows
     return chunk
-
-
-def _rows(path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(path).metadata.num_rows
 
 
 def merge_chunks(

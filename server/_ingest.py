@@ -16,19 +16,22 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import git
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pytest_nwb_benchmarks._file_names import InvalidFileName, parse_file_name
-from server._database import KIND_FOLDERS, BadFile, environment_row, machine_row, read_stored_file, run_rows
+from server._database import KIND_FOLDERS, BadFile, RunRows, environment_row, machine_row, read_stored_file, run_rows
 from server._dataset import (
     CHUNK_TABLES,
     HEADER_TABLES,
     MANIFEST,
     RUNS_SCHEMA,
     SAMPLES_SCHEMA,
+    SERIES_SCHEMA,
     Chunk,
     Manifest,
     due_for_merge,
@@ -236,7 +239,7 @@ class Ingestor:
                 if parsed.kind == "result":
                     rows = run_rows(name, parsed, content)
                     pending[period_of(rows.run["timestamp"])].append(rows)
-                    pending_samples += len(rows.samples["value"])
+                    pending_samples += rows.sample_count
                 else:
                     self._upsert_header(headers, parsed.kind, name, parsed, content)
             except (BadFile, TypeError, ValueError, AttributeError, RecursionError) as error:
@@ -272,17 +275,60 @@ class Ingestor:
             table[key] = row
 
     @staticmethod
-    def _flush(connection: object, pending: dict[str, list], out_dir: Path) -> list[Chunk]:
-        chunks = []
-        for period, runs in sorted(pending.items()):
-            columns = {name: [] for name in SAMPLES_SCHEMA.names}
-            for rows in runs:
-                for name in columns:
-                    columns[name].extend(rows.samples[name])
-            samples = pa.table(columns, schema=SAMPLES_SCHEMA)
-            run_table = pa.Table.from_pylist([rows.run for rows in runs], schema=RUNS_SCHEMA)
-            chunks.append(write_chunk(connection, period, samples, run_table, out_dir))
-        return chunks
+    def _flush(connection: object, pending: dict[str, list[RunRows]], out_dir: Path) -> list[Chunk]:
+        return [write_chunk(period, chunk_tables(runs), out_dir) for period, runs in sorted(pending.items())]
+
+
+def chunk_tables(runs: list[RunRows]) -> dict[str, pa.Table]:
+    """The ``samples``, ``series`` and ``runs`` rows of some runs, as Arrow tables.
+
+    Per run and series: the number of samples, their median, quartiles (linear interpolation, as
+    numpy, pandas and DuckDB's ``quantile_cont`` compute them), extremes and mean. Plots and
+    comparisons read these, not the samples.
+    """
+    keys = [key for rows in runs for key in rows.keys]
+    values = [values for rows in runs for values in rows.values]
+    counts = np.array([len(array) for array in values], dtype=np.int64)
+    per_run = np.array([len(rows.keys) for rows in runs], dtype=np.int64)
+    samples_per_run = np.array([rows.sample_count for rows in runs], dtype=np.int64)
+    stats = _statistics(values)
+    series: dict[str, Any] = {"samples": counts}
+    series.update({name: stats[:, k] for k, name in enumerate(("q1", "median", "q3", "min", "max", "mean"))})
+    samples: dict[str, Any] = {
+        "value": np.concatenate(values) if values else np.array([], dtype=float),
+        "sample_index": np.concatenate([i for rows in runs for i in rows.indices]) if values else np.array([], "i8"),
+    }
+    for k, name in enumerate(("benchmark", "params", "variable", "unit")):
+        column = pa.array([key[k] for key in keys], type=pa.string())
+        series[name] = column
+        samples[name] = _repeat(column, counts)
+    for name in ("machine", "environment", "commit", "timestamp", "run"):
+        column = pa.array([rows.run[name] for rows in runs], type=SAMPLES_SCHEMA.field(name).type)
+        series[name] = _repeat(column, per_run)
+        samples[name] = _repeat(column, samples_per_run)
+    return {
+        "samples": pa.table({name: samples[name] for name in SAMPLES_SCHEMA.names}, schema=SAMPLES_SCHEMA),
+        "series": pa.table({name: series[name] for name in SERIES_SCHEMA.names}, schema=SERIES_SCHEMA),
+        "runs": pa.Table.from_pylist([rows.run for rows in runs], schema=RUNS_SCHEMA),
+    }
+
+
+def _repeat(column: pa.Array, counts: np.ndarray) -> pa.Array:
+    """Each element of ``column`` repeated ``counts`` times (in C: a take of repeated positions)."""
+    return column.take(pa.array(np.repeat(np.arange(len(column)), counts)))
+
+
+def _statistics(values: list[np.ndarray]) -> np.ndarray:
+    """Quartiles, median, extremes and mean of each array: one vectorized pass per array length."""
+    stats = np.empty((len(values), 6))
+    by_length: dict[int, list[int]] = defaultdict(list)
+    for position, array in enumerate(values):
+        by_length[len(array)].append(position)
+    for positions in by_length.values():
+        block = np.stack([values[position] for position in positions])
+        q1, median, q3 = np.percentile(block, [25, 50, 75], axis=1)
+        stats[positions] = np.column_stack([q1, median, q3, block.min(axis=1), block.max(axis=1), block.mean(axis=1)])
+    return stats
 
 
 def _is_legacy(name: str) -> bool:
