@@ -170,13 +170,23 @@ def test_runs_at_odd_times_do_not_break_pages(client, stamp):
         assert client.get(path).status_code == 200, path
 
 
-def test_tables_are_read_by_pandas_and_duckdb_alike(client, server_home):
+def test_tables_are_read_by_pandas_pyarrow_and_duckdb_alike(client, server_home):
+    """The queries shown in docs/server.rst work on a clone's tables as they are."""
+    import duckdb
+    import pyarrow.dataset as ds
+
     for index in range(3):
         name, content = result_content(index)
         upload(client, name, content)
     tables = server_home / "clones" / "database" / "tables"
     samples = pd.read_parquet(tables / "samples")
-    import duckdb
-
-    counted = duckdb.sql(f"SELECT count(*) FROM read_parquet('{tables}/samples/*/*.parquet')").fetchall()[0][0]
+    counted = duckdb.sql(f"SELECT count(*) FROM '{tables}/samples/*/*.parquet'").fetchall()[0][0]
     assert counted == len(samples) == 3 * (3 + 2)
+    series = ds.dataset(tables / "series", format="parquet", partitioning="hive")
+    table = series.to_table(
+        columns=["run", "machine", "timestamp", "median", "q1", "q3"],
+        filter=(ds.field("benchmark") == "time_read.ReadBenchmark.time_read") & (ds.field("period") >= "2024-01"),
+    )
+    frame = table.to_pandas().sort_values("timestamp")
+    assert list(frame["median"]) == pytest.approx([0.11, 0.11, 0.11])
+    assert len(pd.read_parquet(tables / "runs")) == 3
