@@ -79,16 +79,13 @@ def result_file(index: int, items: list[tuple[str, str, str]], rng: random.Rando
     results: dict[str, dict[str, Any]] = {}
     for benchmark, params, kind in items:
         if kind == "track":
-            repeats = [
-                {
-                    "amount_downloaded_in_bytes": rng.randint(10**5, 10**7),
-                    "amount_uploaded_in_bytes": rng.randint(10**3, 10**5),
-                    "total_transfer_time_in_seconds": rng.random(),
-                    "number_of_packets": rng.randint(10, 10**4),
-                }
-                for _ in range(4)
-            ]
-            results.setdefault(benchmark, {})[params] = repeats
+            # Statistics of the repeats, one list per quantity (the layout the upload schema accepts).
+            results.setdefault(benchmark, {})[params] = {
+                "amount_downloaded_in_bytes": [rng.randint(10**5, 10**7) for _ in range(4)],
+                "amount_uploaded_in_bytes": [rng.randint(10**3, 10**5) for _ in range(4)],
+                "total_transfer_time_in_seconds": [rng.random() for _ in range(4)],
+                "number_of_packets": [rng.randint(10, 10**4) for _ in range(4)],
+            }
         else:
             scale = 1e-3 if kind == "time" else 1e8
             results.setdefault(benchmark, {})[params] = [round(scale * (1 + rng.random()), 9) for _ in range(16)]

@@ -89,7 +89,9 @@ def _draw(
     unit: str,
     by_commit: bool,
 ) -> bytes:
-    figure = Figure(figsize=(9, 4.5), layout="constrained")
+    # A fixed layout: constrained layout would lay the text out several times per request.
+    figure = Figure(figsize=(9, 4.5))
+    figure.subplots_adjust(left=0.09, right=0.98, top=0.88, bottom=0.22)
     axes = figure.add_subplot()
     notes = []
     if by_commit:
@@ -135,13 +137,14 @@ def _draw(
             notes.append(f"{label}: {len(rows)} runs drawn in {MAX_POINTS} bins")
     if not machines:
         axes.text(0.5, 0.5, "no samples", ha="center", va="center", transform=axes.transAxes)
-    axes.set_title(title, fontsize=9, wrap=True)
+    axes.set_title(title, fontsize=9)
     axes.set_ylabel(unit or "value")
     axes.grid(True, alpha=0.3)
     if machines:
         axes.legend(title="machine", fontsize=8)
         if not by_commit:
-            figure.autofmt_xdate()
+            for label in axes.get_xticklabels():
+                label.set(rotation=30, ha="right")
     if notes:
         figure.text(0.01, 0.01, "; ".join(notes[:4]), fontsize=7, color="0.35")
     buffer = io.BytesIO()
