@@ -17,7 +17,6 @@ import random
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,13 +79,15 @@ def store_path(name: str) -> str:
     return f"{KIND_FOLDERS[parse_file_name(name).kind]}/{name}"
 
 
-def read_stored_file(path: Path) -> tuple[ParsedFileName, dict]:
+def read_stored_file(name: str, data: bytes) -> tuple[ParsedFileName, dict]:
     """Read one stored file.
 
     Parameters
     ----------
-    path : Path
-        The file, in a checkout of the results store.
+    name : str
+        The file's name.
+    data : bytes
+        Its content, as committed to the results store.
 
     Returns
     -------
@@ -99,12 +100,12 @@ def read_stored_file(path: Path) -> tuple[ParsedFileName, dict]:
         When the name, the JSON or the top-level layout cannot be read.
     """
     try:
-        parsed = parse_file_name(path.name)
+        parsed = parse_file_name(name)
     except InvalidFileName as error:
         raise BadFile(f"unreadable file name: {error}") from None
     try:
-        content = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        content = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise BadFile(f"not readable as JSON: {type(error).__name__}: {error}"[:500]) from None
     if not isinstance(content, dict):
         raise BadFile(f"expected a JSON object at $, got {type(content).__name__}")

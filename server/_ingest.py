@@ -171,7 +171,8 @@ class Ingestor:
             out_dir = scratch / "tables"
             connection = writer_connection(scratch)
             try:
-                new_chunks, read = self._ingest_files(connection, added, deleted, headers, out_dir)
+                tree = git.Repo(self.results.clone_dir).commit(head).tree if head else None
+                new_chunks, read = self._ingest_files(connection, tree, added, deleted, headers, out_dir)
                 located = {chunk.id: self.tables_dir for chunk in manifest.chunks}
                 located.update({chunk.id: out_dir for chunk in new_chunks})
                 chunks = manifest.chunks + new_chunks
@@ -220,9 +221,19 @@ class Ingestor:
         return {row["file"] if name == "problems" else row[name.removesuffix("s")]: row for row in rows}
 
     def _ingest_files(
-        self, connection: object, added: list[str], deleted: list[str], headers: dict[str, dict], out_dir: Path
+        self,
+        connection: object,
+        tree: git.Tree | None,
+        added: list[str],
+        deleted: list[str],
+        headers: dict[str, dict],
+        out_dir: Path,
     ) -> tuple[list[Chunk], int]:
-        """Read the added files into new chunks and header rows; return the chunks and the files read."""
+        """Read the added files into new chunks and header rows; return the chunks and the files read.
+
+        Files are read from the commit (git's objects), not from the clone's working tree, which a
+        concurrent upload may be rebasing.
+        """
         problems = headers["problems"]
         for path in deleted:
             problems.pop(Path(path).name, None)
@@ -235,7 +246,7 @@ class Ingestor:
             problems.pop(name, None)
             read += 1
             try:
-                parsed, content = read_stored_file(self.results.clone_dir / path)
+                parsed, content = read_stored_file(name, _blob(tree, path))
                 if parsed.kind == "result":
                     rows = run_rows(name, parsed, content)
                     pending[period_of(rows.run["timestamp"])].append(rows)
@@ -316,6 +327,14 @@ def chunk_tables(runs: list[RunRows]) -> dict[str, pa.Table]:
 def _repeat(column: pa.Array, counts: np.ndarray) -> pa.Array:
     """Each element of ``column`` repeated ``counts`` times (in C: a take of repeated positions)."""
     return column.take(pa.array(np.repeat(np.arange(len(column)), counts)))
+
+
+def _blob(tree: git.Tree, path: str) -> bytes:
+    """The committed content of a stored file."""
+    try:
+        return tree[path].data_stream.read()
+    except Exception as error:  # noqa: BLE001 - git's object database raises many kinds of errors
+        raise BadFile(f"cannot read the file from the store's git objects: {type(error).__name__}: {error}") from None
 
 
 def _statistics(values: list[np.ndarray]) -> np.ndarray:

@@ -20,6 +20,7 @@ matplotlib.use("Agg")  # a server has no display; set before anything imports py
 import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 #: Points per machine beyond which consecutive runs are binned (median of medians, median quartiles).
 MAX_POINTS = 400
@@ -77,18 +78,6 @@ def series_svg(
     bytes
         An SVG document.
     """
-    with matplotlib.rc_context({"text.parse_math": False, "svg.hashsalt": "nwb-benchmarks"}):
-        return _draw(series, samples, names, title, unit, by_commit)
-
-
-def _draw(
-    series: list[dict[str, Any]],
-    samples: list[dict[str, Any]] | None,
-    names: dict[str, str],
-    title: str,
-    unit: str,
-    by_commit: bool,
-) -> bytes:
     # A fixed layout: constrained layout would lay the text out several times per request.
     figure = Figure(figsize=(9, 4.5))
     figure.subplots_adjust(left=0.09, right=0.98, top=0.88, bottom=0.22)
@@ -147,6 +136,10 @@ def _draw(
                 label.set(rotation=30, ha="right")
     if notes:
         figure.text(0.01, 0.01, "; ".join(notes[:4]), fontsize=7, color="0.35")
+    # User text (names, parameter keys, units, commits) is drawn as it is, never read as math text.
+    # Set on each text rather than through rcParams, which are shared by the threads of the process.
+    for text in figure.findobj(Text):
+        text.set_parse_math(False)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()

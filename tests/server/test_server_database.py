@@ -36,23 +36,25 @@ def test_an_upload_reads_only_its_own_file(client, app):
     assert len(client.get("/data/runs").json) == 5
 
 
-def test_the_first_file_is_not_read_again(client, app, server_home):
-    """Spoil the first stored file behind git's back (skip-worktree): later uploads never notice."""
+def test_the_first_file_is_not_read_again(client, server_home):
+    """Spoil the first stored file's object in the server's clone: later uploads never notice."""
     name, content = result_content(0)
     assert upload(client, name, content).status_code == 201
     clone = server_home / "clones" / "results"
-    git("update-index", "--skip-worktree", f"results/{name}", cwd=clone)
-    (clone / "results" / name).write_text("this is no longer JSON")
+    blob = git("rev-parse", f"HEAD:results/{name}", cwd=clone).strip()
+    loose = clone / ".git" / "objects" / blob[:2] / blob[2:]  # a loose object: nothing is packed yet
+    loose.chmod(0o644)
+    loose.write_bytes(b"no longer a zlib stream")  # git still sees it exists, nobody can read it
     for index in (1, 2):
         later, content = result_content(index)
         assert upload(client, later, content).status_code == 201
-    assert (clone / "results" / name).read_text() == "this is no longer JSON"  # it was there all along
     assert client.get("/data/problems").json == []
     assert len(client.get("/data/runs").json) == 3
-    # A rebuild does read it, and reports it instead of failing.
+    # A rebuild must read it, and reports it instead of failing.
     rebuilt = client.post("/data/update-database", query_string={"rebuild": "1"}).json
     assert rebuilt["rebuilt"] and rebuilt["problems"] == 1 and rebuilt["counts"]["runs"] == 2
-    assert [row["file"] for row in client.get("/data/problems").json] == [name]
+    (problem,) = client.get("/data/problems").json
+    assert problem["file"] == name and "git objects" in problem["problem"]
 
 
 def test_bad_stored_files_are_skipped_and_reported(client, server_home, tmp_path):
