@@ -46,7 +46,7 @@ from server._stores import GitStore, StoreError, WriteOutcome, file_lock
 logger = logging.getLogger("server.ingest")
 
 #: Runs held in memory before they are written as a chunk (bounds the memory of a rebuild).
-BATCH_SAMPLES = 400_000
+BATCH_SAMPLES = 150_000
 _FOLDERS = {folder: kind for kind, folder in KIND_FOLDERS.items()}
 
 
