@@ -47,6 +47,7 @@ logger = logging.getLogger("server.ingest")
 
 #: Runs held in memory before they are written as a chunk (bounds the memory of a rebuild).
 BATCH_SAMPLES = 150_000
+_FORMER_TABLES = ["tables/samples.parquet", "tables/runs.parquet"]
 _FOLDERS = {folder: kind for kind, folder in KIND_FOLDERS.items()}
 
 
@@ -202,6 +203,7 @@ class Ingestor:
             gone = [
                 f"tables/{chunk.path(table)}" for chunk in old_chunks if chunk.id not in kept for table in CHUNK_TABLES
             ]
+            gone += _FORMER_TABLES  # whole-table files of earlier versions of the server, if still there
             counts = manifest.counts()
             message = (
                 f"{'Rebuild' if rebuild else 'Update'} tables to results {head[:12] if head else '(empty)'}: "
