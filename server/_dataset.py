@@ -13,7 +13,7 @@ Layout, under ``tables/`` of the database store::
 A *chunk* is a set of runs of one period (the month of the run's time) stored as one file in each
 of ``samples``, ``series`` and ``runs``. Each ingest adds a small chunk; when a period holds
 :data:`FANOUT` chunks of the same level, they are merged into one chunk of the next level, up to
-:data:`MAX_LEVEL`. Merging is done by DuckDB, which sorts out of core, so its memory stays bounded;
+:data:`MAX_LEVEL`; a chunk's level follows its size (see :func:`level_of`). Merging is done by DuckDB, which sorts out of core, so its memory stays bounded;
 its cost is bounded by the size of one period's chunks, never by the size of the whole dataset.
 """
 
@@ -214,13 +214,25 @@ def parquet_list(paths: list[Path]) -> str:
     return "[" + ", ".join(f"'{_quote(path)}'" for path in paths) + "]"
 
 
+def level_of(runs: int) -> int:
+    """A chunk's level by its size: 0 below :data:`FANOUT` runs, 1 below ``FANOUT**2``, ... up to :data:`MAX_LEVEL`.
+
+    Chunks are merged only with chunks of their own level, so a run is rewritten at most
+    :data:`MAX_LEVEL` times, and a small new chunk is never merged into a large one.
+    """
+    level = 0
+    while level < MAX_LEVEL and runs >= FANOUT ** (level + 1):
+        level += 1
+    return level
+
+
 def _chunk_id(level: int, runs: list[str]) -> str:
     digest = hashlib.sha1("\n".join(sorted(runs)).encode()).hexdigest()[:20]
     return f"L{level}-{digest}"
 
 
 def write_chunk(period: str, tables: dict[str, pa.Table], out_dir: Path) -> Chunk:
-    """Write the runs of one period as a new level-0 chunk under ``out_dir``.
+    """Write the runs of one period as a new chunk (of the level its size gives) under ``out_dir``.
 
     Parameters
     ----------
@@ -236,7 +248,9 @@ def write_chunk(period: str, tables: dict[str, pa.Table], out_dir: Path) -> Chun
     Chunk
         The new chunk.
     """
-    chunk = Chunk(_chunk_id(0, tables["runs"].column("run").to_pylist()), period, 0, {})
+    runs = tables["runs"].column("run").to_pylist()
+    level = level_of(len(runs))
+    chunk = Chunk(_chunk_id(level, runs), period, level, {})
     for table, rows in tables.items():
         target = out_dir / chunk.path(table)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -249,7 +263,7 @@ def write_chunk(period: str, tables: dict[str, pa.Table], out_dir: Path) -> Chun
 def merge_chunks(
     connection: duckdb.DuckDBPyConnection, chunks: list[Chunk], locate: dict[str, Path], out_dir: Path
 ) -> Chunk:
-    """Merge chunks of one period and level into one chunk of the next level.
+    """Merge chunks of one period and level into one chunk of a higher level.
 
     Parameters
     ----------
@@ -267,11 +281,11 @@ def merge_chunks(
     Chunk
         The merged chunk.
     """
-    level = chunks[0].level + 1
     files = {table: [locate[chunk.id] / chunk.path(table) for chunk in chunks] for table in CHUNK_TABLES}
     runs = [
         row[0] for row in connection.execute(f"SELECT run FROM read_parquet({parquet_list(files['runs'])})").fetchall()
     ]
+    level = max(chunks[0].level + 1, level_of(len(runs)))
     merged = Chunk(_chunk_id(level, runs), chunks[0].period, level, {})
     for table, sources in files.items():
         select = f"SELECT * FROM read_parquet({parquet_list(sources)}, hive_partitioning = false)"

@@ -192,3 +192,17 @@ def test_tables_are_read_by_pandas_pyarrow_and_duckdb_alike(client, server_home)
     frame = table.to_pandas().sort_values("timestamp")
     assert list(frame["median"]) == pytest.approx([0.11, 0.11, 0.11])
     assert len(pd.read_parquet(tables / "runs")) == 3
+
+
+def test_small_chunks_are_merged_and_nothing_is_lost(client, app):
+    service = app.extensions["nwb_benchmarks"]
+    for index in range(9):
+        name, content = result_content(index)
+        assert upload(client, name, content).status_code == 201
+    manifest = service.queries.manifest()
+    assert sorted((chunk.level, chunk.rows["runs"]) for chunk in manifest.chunks) == [(0, 1), (1, 8)]
+    assert len(client.get("/data/runs").json) == 9
+    samples = client.get("/data/benchmarks/time_read.ReadBenchmark.time_read/samples").json
+    assert sorted(row["value"] for row in samples if row["sample_index"] == 0) == pytest.approx(
+        [0.1 + index / 1000 for index in range(9)]
+    )
