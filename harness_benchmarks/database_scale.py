@@ -18,6 +18,12 @@ Steps, each reported as one JSON line and all together at the end:
    rate, and the latency of each upload (which includes its database update).
 5. ``after_upload``: the first request of every page after the last upload.
 
+``--ingest-only`` instead measures, in this process, the two halves of each of 12 sequential
+uploads after the rebuild: the write to the results store and the database update (ingest), which
+must not grow with N::
+
+    nice python -m harness_benchmarks.database_scale --runs 400 --work /tmp/db-ingest --ingest-only
+
 Timings on a shared machine are noisy: repeat a run before trusting a difference of less than
 a factor of two.
 """
@@ -204,6 +210,37 @@ def report(step: str, **figures: Any) -> dict[str, Any]:
     return line
 
 
+def ingest_only(work: Path, runs: int) -> dict[str, Any]:
+    """Rebuild in this process, then time the results write and the ingest of 12 uploads apart."""
+    from server import create_app
+    from server._database import store_path
+
+    remote = generate(work, runs)
+    app = create_app({"NWB_BENCHMARKS_SERVER_HOME": str(work / "home"), "NWB_BENCHMARKS_RESULTS_REMOTE": str(remote)})
+    service = app.extensions["nwb_benchmarks"]
+    start = time.perf_counter()
+    service.update_database()
+    rebuild = time.perf_counter() - start
+    items, rng = suite_layout(), random.Random(5)
+    writes, ingests = [], []
+    for k in range(12):
+        name, content = result_file(runs + k, items, rng)
+        start = time.perf_counter()
+        service.results.write_json(store_path(name), content, f"Add {name}")
+        writes.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        service.ingestor.catch_up()
+        ingests.append(time.perf_counter() - start)
+    return report(
+        "ingest_only",
+        runs=runs,
+        rebuild_s=round(rebuild, 1),
+        results_write_median_s=round(statistics.median(writes), 3),
+        ingest_median_s=round(statistics.median(ingests), 3),
+        ingest_max_s=round(max(ingests), 3),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every step; print one JSON line per step."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -211,8 +248,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uploads", type=int, default=40)
     parser.add_argument("--work", type=Path, required=True, help="an empty or absent folder (deleted at the end)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--ingest-only", action="store_true", help="only time uploads' ingest, in this process")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=False)
+    if args.ingest_only:
+        try:
+            ingest_only(args.work, args.runs)
+        finally:
+            if not args.keep:
+                shutil.rmtree(args.work, ignore_errors=True)
+        return 0
     figures = []
     try:
         start = time.perf_counter()
