@@ -106,10 +106,14 @@ def _weight(values: Sequence[float]) -> float | None:
     return 2.0 / width if math.isfinite(width) and width > 0 else None
 
 
-def _series(runs: Iterable[ResultFile]) -> dict[tuple[str, str, str, str | None], list[tuple[ResultFile, list[float]]]]:
+def _series(
+    runs: Iterable[ResultFile], only: str | None = None
+) -> dict[tuple[str, str, str, str | None], list[tuple[ResultFile, list[float]]]]:
     series: dict[tuple[str, str, str, str | None], list[tuple[ResultFile, list[float]]]] = defaultdict(list)
     for run in _order(list(runs)):
         for benchmark, entries in run.results.items():
+            if only is not None and benchmark != only:
+                continue
             for params, samples in entries.items():
                 for quantity, values in iter_quantities(samples):
                     series[(run.machine_hash, benchmark, params, quantity)].append((run, values))
@@ -139,6 +143,7 @@ def find_steps(
     window: int = DEFAULT_WINDOW,
     machine: str | None = None,
     include_unsure: bool = False,
+    benchmark: str | None = None,
 ) -> list[Step]:
     """Find the steps in every series of ``runs``.
 
@@ -154,6 +159,8 @@ def find_steps(
         Only the series of this machine hash (or prefix).
     include_unsure : bool, optional
         Also return the steps the samples do not confirm (verdict ``same`` or ``uncertain``).
+    benchmark : str, optional
+        Only the series of this benchmark.
 
     Returns
     -------
@@ -163,7 +170,7 @@ def find_steps(
     if window < 1:
         raise ValueError(f"window must be at least 1, got {window}")
     steps = []
-    for key, points in sorted(_series(runs).items(), key=lambda item: tuple(str(part) for part in item[0])):
+    for key, points in sorted(_series(runs, benchmark).items(), key=lambda item: tuple(str(part) for part in item[0])):
         if machine is not None and not key[0].startswith(machine):
             continue
         if len(points) < 2:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hmac
 import math
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -68,21 +68,19 @@ def _check_token() -> tuple[Response, int] | None:
     return None
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts: timestamps in ISO 8601, missing values as null."""
-    rows = []
-    for row in frame.to_dict(orient="records"):
-        clean = {}
+def _records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: times in ISO 8601, missing values as null."""
+    clean = []
+    for row in rows:
+        item = {}
         for key, value in row.items():
-            if isinstance(value, pd.Timestamp):
+            if isinstance(value, datetime):
                 value = value.isoformat()
-            elif isinstance(value, float) and math.isnan(value):
+            elif isinstance(value, float) and not math.isfinite(value):
                 value = None
-            elif value is pd.NaT or value is None:
-                value = None
-            clean[key] = value
-        rows.append(clean)
-    return rows
+            item[key] = value
+        clean.append(item)
+    return clean
 
 
 @api.post("/data/contribute")
@@ -158,12 +156,13 @@ def _name_content_mismatch(parsed: Any, content: dict) -> dict[str, str] | None:
 
 @api.post("/data/update-database")
 def update_database() -> tuple[Response, int]:
-    """Rebuild the database store's Parquet tables from every stored result."""
+    """Bring the database store's Parquet tables up to date with the results store (``?rebuild=1``: from scratch)."""
     refused = _check_state_change()
     if refused is not None:
         return refused
+    rebuild = request.args.get("rebuild", "").lower() in ("1", "true", "yes")
     try:
-        outcome = service().update_database()
+        outcome = service().update_database(rebuild=rebuild)
     except StoreError as error:
         return error_response(503, "the database store failed", str(error))
     write = outcome.write
@@ -175,52 +174,90 @@ def update_database() -> tuple[Response, int]:
             "message": write.message,
             "results_commit": outcome.results_commit,
             "counts": outcome.counts,
+            "files_read": outcome.files_read,
+            "rebuilt": outcome.rebuilt,
+            "problems": outcome.problems,
         }
     ), 200
+
+
+#: Rows one request returns at most (``?limit=`` asks for fewer); page on with ``?offset=``.
+MAX_ROWS = 100_000
+DEFAULT_ROWS = 10_000
+
+
+def _page() -> tuple[int, int] | tuple[Response, int]:
+    try:
+        limit = int(request.args.get("limit", DEFAULT_ROWS))
+        offset = int(request.args.get("offset", 0))
+    except ValueError:
+        return error_response(400, "invalid paging", "limit and offset must be whole numbers")
+    if not (0 < limit <= MAX_ROWS) or offset < 0:
+        return error_response(400, "invalid paging", f"limit must be in 1..{MAX_ROWS} and offset at least 0")
+    return limit, offset
+
+
+def _paged(rows: list[dict[str, Any]], limit: int, offset: int) -> Response:
+    """A page of rows; when it is full, the ``Link`` header points to the next one."""
+    response = jsonify(_records(rows))
+    if len(rows) == limit:
+        args = {**request.args.to_dict(), "limit": str(limit), "offset": str(offset + limit)}
+        query = "&".join(f"{key}={quote(value, safe='')}" for key, value in args.items())
+        response.headers["Link"] = f'<{request.path}?{query}>; rel="next"'
+    return response
 
 
 @api.get("/data/machines")
 def machines() -> Response:
     """Every machine header, summarized."""
-    return jsonify(_records(service().tables().machines))
+    return jsonify(_records(service().queries.header("machines")))
 
 
 @api.get("/data/environments")
 def environments() -> Response:
     """Every environment header, summarized (packages as a JSON object text)."""
-    return jsonify(_records(service().tables().environments))
+    return jsonify(_records(service().queries.header("environments")))
+
+
+@api.get("/data/problems")
+def problems() -> Response:
+    """Stored files that the database could not ingest, and why."""
+    return jsonify(_records(service().queries.header("problems")))
 
 
 @api.get("/data/runs")
-def runs() -> Response:
-    """Every stored run (result file), oldest first."""
-    return jsonify(_records(service().tables().runs))
+def runs() -> tuple[Response, int] | Response:
+    """Stored runs (result files), oldest first, a page at a time (``?limit=``, ``?offset=``)."""
+    page = _page()
+    if isinstance(page[0], Response):
+        return page
+    limit, offset = page
+    return _paged(service().queries.runs(limit, offset), limit, offset)
 
 
 @api.get("/data/benchmarks")
 def benchmarks() -> Response:
     """Every benchmark with its number of samples, runs and machines."""
-    samples = service().tables().samples
-    if samples.empty:
-        return jsonify([])
-    grouped = samples.groupby("benchmark").agg(
-        samples=("value", "size"), runs=("run", "nunique"), machines=("machine", "nunique"), unit=("unit", "first")
+    rows = service().queries.benchmarks()
+    return jsonify(
+        _records([{key: row[key] for key in ("benchmark", "samples", "runs", "machines", "unit")} for row in rows])
     )
-    return jsonify(_records(grouped.reset_index()))
 
 
 @api.get("/data/benchmarks/<path:benchmark>/samples")
 def benchmark_samples(benchmark: str) -> tuple[Response, int] | Response:
-    """The samples of one benchmark; filter with ``?machine=``, ``?params=`` or ``?variable=``."""
-    samples = service().tables().samples
-    selected = samples[samples["benchmark"] == benchmark]
-    if selected.empty:
+    """The samples of one benchmark; filter with ``?machine=``, ``?params=``, ``?variable=`` or ``?run=``."""
+    page = _page()
+    if isinstance(page[0], Response):
+        return page
+    limit, offset = page
+    queries = service().queries
+    if not queries.options(benchmark):
         return error_response(404, "unknown benchmark", f"no samples for {benchmark!r}; see /data/benchmarks")
-    for column in ("machine", "params", "variable", "run"):
-        wanted = request.args.get(column)
-        if wanted is not None:
-            selected = selected[selected[column] == wanted]
-    return jsonify(_records(selected))
+    filters = {
+        column: request.args[column] for column in ("machine", "params", "variable", "run") if column in request.args
+    }
+    return _paged(queries.samples(benchmark, filters, limit, offset), limit, offset)
 
 
 @api.get("/health")

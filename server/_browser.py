@@ -1,31 +1,35 @@
-"""The results browser: server-rendered pages over the same tables the API serves."""
+"""The results browser: server-rendered pages over the same queries the API serves.
+
+Every page reads only what it shows: tables list a bounded number of rows (the newest), and the
+plot draws per-run statistics (see :mod:`server._plots`).
+"""
 
 from __future__ import annotations
 
-import pandas as pd
+from datetime import datetime
+from typing import Any
+
 from flask import Blueprint, Response, abort, render_template, request
 
 from server._api import service
-from server._plots import samples_over_time_svg
+from server._plots import MAX_DOTS, series_svg
 
 browser = Blueprint("browser", __name__)
+
+#: Rows of the per-run table on a benchmark's page, and runs offered for a comparison (the newest).
+RUNS_SHOWN = 200
 
 
 @browser.app_template_filter("when")
 def when(value: object) -> str:
     """Format a run time for a table cell; an unknown time is an empty cell."""
-    if value is None or pd.isna(value):
+    if not isinstance(value, datetime):
         return ""
-    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _machine_names() -> dict[str, str]:
-    machines = service().tables().machines
-    return {row.machine: (row.name or row.machine) for row in machines.itertuples()}
+    return f"{value.year:04d}-{value:%m-%d %H:%M:%S}"
 
 
 def _human_bytes(value: float | None) -> str:
-    if value is None or pd.isna(value):
+    if value is None or value != value:
         return ""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(value) < 1024 or unit == "TiB":
@@ -34,84 +38,66 @@ def _human_bytes(value: float | None) -> str:
     return ""
 
 
-def _benchmark_summary(samples: pd.DataFrame) -> list[dict]:
-    if samples.empty:
-        return []
-    grouped = samples.groupby("benchmark").agg(
-        samples=("value", "size"),
-        runs=("run", "nunique"),
-        machines=("machine", "nunique"),
-        unit=("unit", "first"),
-        last=("timestamp", "max"),
-    )
-    return [
-        {"benchmark": name, **{key: row[key] for key in ("samples", "runs", "machines", "unit")}, "last": row["last"]}
-        for name, row in grouped.iterrows()
-    ]
-
-
-@browser.get("/")
-def index() -> str:
-    """Overview: machines, latest runs and benchmarks."""
-    tables = service().tables()
-    runs = tables.runs.sort_values("timestamp", ascending=False).head(10)
-    return render_template(
-        "index.html",
-        counts=tables.counts(),
-        machines=_machine_rows(tables.machines),
-        runs=runs.to_dict(orient="records"),
-        names=_machine_names(),
-        benchmarks=_benchmark_summary(tables.samples)[:15],
-    )
-
-
-def _machine_rows(machines: pd.DataFrame) -> list[dict]:
-    rows = machines.to_dict(orient="records")
+def _machine_rows() -> list[dict]:
+    rows = [dict(row) for row in service().queries.header("machines")]
     for row in rows:
         row["ram"] = _human_bytes(row["ram_bytes"])
     return rows
 
 
+@browser.get("/")
+def index() -> str:
+    """Overview: machines, latest runs and benchmarks."""
+    queries = service().queries
+    return render_template(
+        "index.html",
+        counts=queries.counts(),
+        problems=len(queries.header("problems")),
+        machines=_machine_rows(),
+        runs=queries.runs(10, newest_first=True),
+        names=queries.machine_names(),
+        benchmarks=queries.benchmarks()[:15],
+    )
+
+
 @browser.get("/machines")
 def machines_page() -> str:
     """Every machine with its friendly name, CPU, RAM and OS."""
-    tables = service().tables()
-    runs_per_machine = tables.runs.groupby("machine").size().to_dict()
-    return render_template("machines.html", machines=_machine_rows(tables.machines), runs_per_machine=runs_per_machine)
+    runs_per_machine = service().queries.runs_per_machine()
+    return render_template("machines.html", machines=_machine_rows(), runs_per_machine=runs_per_machine)
 
 
 @browser.get("/benchmarks")
 def benchmarks_page() -> str:
     """Every benchmark with counts; each links to its page."""
-    return render_template("benchmarks.html", benchmarks=_benchmark_summary(service().tables().samples))
+    return render_template("benchmarks.html", benchmarks=service().queries.benchmarks())
 
 
-def _select(samples: pd.DataFrame, benchmark: str) -> tuple[pd.DataFrame, list[str], list[str], str, str]:
-    """Pick the rows of one benchmark, parameter key and variable (first of each by default)."""
-    rows = samples[samples["benchmark"] == benchmark]
-    if rows.empty:
+@browser.get("/problems")
+def problems_page() -> str:
+    """Stored files that could not be ingested, and why."""
+    return render_template("problems.html", problems=service().queries.header("problems"))
+
+
+def _select(benchmark: str) -> tuple[list[dict], list[str], list[str], str, str]:
+    """The per-run rows of one benchmark, parameter key and variable (first of each by default)."""
+    options = service().queries.options(benchmark)
+    if not options:
         abort(404, f"no samples for the benchmark {benchmark!r}")
-    params_options = sorted(rows["params"].unique())
+    params_options = sorted({row["params"] for row in options})
     params = request.args.get("params", params_options[0])
-    rows = rows[rows["params"] == params]
-    variable_options = sorted(rows["variable"].dropna().unique())
+    variable_options = sorted({row["variable"] for row in options if row["params"] == params and row["variable"]})
     variable = request.args.get("variable", variable_options[0] if variable_options else "")
-    rows = rows[rows["variable"] == variable] if variable else rows[rows["variable"].isna()]
+    rows = service().queries.series(benchmark, params, variable or None)
     return rows, params_options, variable_options, params, variable
 
 
 @browser.get("/benchmark")
 def benchmark_page() -> str:
-    """One benchmark: its samples over time, one series per machine, and the medians per run."""
+    """One benchmark: its runs over time, one series per machine, and the statistics of the newest runs."""
     name = request.args.get("name", "")
-    rows, params_options, variable_options, params, variable = _select(service().tables().samples, name)
-    names = _machine_names()
-    per_run = (
-        rows.groupby(["run", "machine", "commit", "timestamp"])["value"]
-        .agg(["median", "min", "max", "size"])
-        .reset_index()
-        .sort_values("timestamp", ascending=False)
-    )
+    rows, params_options, variable_options, params, variable = _select(name)
+    newest = sorted(rows, key=_time_key, reverse=True)
     return render_template(
         "benchmark.html",
         name=name,
@@ -119,23 +105,33 @@ def benchmark_page() -> str:
         variable=variable,
         params_options=params_options,
         variable_options=variable_options,
-        unit=rows["unit"].iloc[0] if not rows.empty else "",
-        per_run=per_run.to_dict(orient="records"),
-        names=names,
+        unit=rows[0]["unit"] if rows else "",
+        per_run=newest[:RUNS_SHOWN],
+        total_runs=len(rows),
+        names=service().queries.machine_names(),
         x_axis="commit" if request.args.get("x") == "commit" else "time",
     )
+
+
+def _time_key(row: dict[str, Any]) -> tuple:
+    timestamp = row["timestamp"]
+    return (timestamp is not None, timestamp.timestamp() if timestamp is not None else 0.0, row["run"])
 
 
 @browser.get("/benchmark/plot.svg")
 def benchmark_plot() -> Response:
     """The SVG plot of one benchmark (same query as the benchmark page)."""
     name = request.args.get("name", "")
-    rows, _, _, params, variable = _select(service().tables().samples, name)
+    rows, _, _, params, variable = _select(name)
     title = f"{name}\n{params}" + (f" [{variable}]" if variable else "")
-    unit = rows["unit"].iloc[0] if not rows.empty else ""
+    unit = rows[0]["unit"] if rows else ""
+    samples = None
+    if sum(row["samples"] for row in rows) <= MAX_DOTS:
+        filters = {"params": params, "variable": variable or None}
+        samples = service().queries.samples(name, filters, MAX_DOTS)
     by_commit = request.args.get("x") == "commit"
     from server._verdicts import steps_for
 
     steps = [(step.after_commit, step.after_timestamp, step.kind) for step in steps_for(name, params, variable or None)]
-    svg = samples_over_time_svg(rows, _machine_names(), title, unit, by_commit=by_commit, steps=steps)
+    svg = series_svg(rows, samples, service().queries.machine_names(), title, unit, by_commit=by_commit, steps=steps)
     return Response(svg, mimetype="image/svg+xml")

@@ -1,24 +1,25 @@
-"""The database: flat tables (pandas, stored as Parquet) built from every stored file.
+"""Reading stored files into rows of the database tables (see :mod:`server._dataset` for the tables).
 
 ``samples`` has one row per sample. A sample that is a mapping (network tracking records
 several quantities per repeat) becomes one row per key, with the key in ``variable``. Machines,
 environments and runs get a table each, so that a reader needs no JSON parsing at all.
+
+A file that cannot be read (not JSON, not the layout of its kind, a value that no 64-bit float
+holds) raises :class:`BadFile`; the caller skips it and reports it, so one bad file never stops
+the others from being ingested.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import random
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import numpy as np
 
 from pytest_nwb_benchmarks._file_names import InvalidFileName, ParsedFileName, parse_file_name
 from pytest_nwb_benchmarks._friendly_names import random_friendly_name
@@ -44,27 +45,33 @@ ENVIRONMENT_COLUMNS = ["environment", "python", "packages", "package_count", "fi
 RUN_COLUMNS = ["run", "machine", "environment", "commit", "timestamp", "benchmarks", "samples", "legacy", "file"]
 
 
+class BadFile(ValueError):
+    """A stored file that cannot be ingested; the message says what and where."""
+
+
 @dataclass
-class Tables:
-    """The four tables of the database."""
+class RunRows:
+    """The rows one result file contributes: its series of samples, and its ``runs`` row.
 
-    samples: pd.DataFrame
-    machines: pd.DataFrame
-    environments: pd.DataFrame
-    runs: pd.DataFrame
+    Attributes
+    ----------
+    keys : list of tuple
+        ``(benchmark, params, variable, unit)`` of each series (variable None for plain samples).
+    values, indices : list of numpy.ndarray
+        Each series' finite values and their sample indices.
+    run : dict
+        The ``runs`` row.
+    """
 
-    def counts(self) -> dict[str, int]:
-        """Rows per table."""
-        return {name: len(getattr(self, name)) for name in ("samples", "machines", "environments", "runs")}
+    keys: list[tuple[str, str, str | None, str]]
+    values: list[np.ndarray]
+    indices: list[np.ndarray]
+    run: dict[str, Any]
 
-    def to_parquet_files(self) -> dict[str, bytes]:
-        """Serialize every table to Parquet bytes, keyed by file name."""
-        out: dict[str, bytes] = {}
-        for name in ("samples", "machines", "environments", "runs"):
-            buffer = io.BytesIO()
-            getattr(self, name).to_parquet(buffer, index=False, engine="pyarrow")
-            out[f"{name}.parquet"] = buffer.getvalue()
-        return out
+    @property
+    def sample_count(self) -> int:
+        """Samples in the run."""
+        return sum(len(values) for values in self.values)
 
 
 def store_path(name: str) -> str:
@@ -72,30 +79,37 @@ def store_path(name: str) -> str:
     return f"{KIND_FOLDERS[parse_file_name(name).kind]}/{name}"
 
 
-def iter_stored_files(root: Path) -> Iterable[tuple[str, ParsedFileName, Any]]:
-    """Yield ``(name, parsed name, content)`` for every file of a results store checkout.
+def read_stored_file(name: str, data: bytes) -> tuple[ParsedFileName, dict]:
+    """Read one stored file.
 
     Parameters
     ----------
-    root : Path
-        The clone's folder.
+    name : str
+        The file's name.
+    data : bytes
+        Its content, as committed to the results store.
 
-    Yields
+    Returns
+    -------
+    tuple of (ParsedFileName, dict)
+        What its name says, and its content.
+
+    Raises
     ------
-    tuple
-        Files whose name or JSON is unreadable are skipped (they cannot have come through the API).
+    BadFile
+        When the name, the JSON or the top-level layout cannot be read.
     """
-    for folder in KIND_FOLDERS.values():
-        directory = root / folder
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.glob("*.json")):
-            try:
-                parsed = parse_file_name(path.name)
-                content = json.loads(path.read_text(encoding="utf-8"))
-            except (InvalidFileName, ValueError, OSError):
-                continue
-            yield path.name, parsed, content
+    try:
+        parsed = parse_file_name(name)
+    except InvalidFileName as error:
+        raise BadFile(f"unreadable file name: {error}") from None
+    try:
+        content = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise BadFile(f"not readable as JSON: {type(error).__name__}: {error}"[:500]) from None
+    if not isinstance(content, dict):
+        raise BadFile(f"expected a JSON object at $, got {type(content).__name__}")
+    return parsed, content
 
 
 def _parse_timestamp(text: Any) -> datetime | None:
@@ -124,10 +138,13 @@ def unit_of(benchmark: str, variable: str | None) -> str:
     return ""
 
 
-def _number(value: Any) -> float | None:
+def _number(value: Any, where: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise BadFile(f"the sample at {where} is an integer too large for a 64-bit float") from None
     return value if math.isfinite(value) else None
 
 
@@ -139,66 +156,109 @@ def _declared_unit(content: dict, benchmark: str) -> str | None:
     return {"seconds": "s"}.get(unit, unit) if isinstance(unit, str) else None
 
 
-def _run_rows(name: str, parsed: ParsedFileName, content: dict) -> tuple[list[dict], dict]:
+_PLAIN = (int, float, type(None))
+
+
+def _grouped(samples: Any) -> dict[str | None, tuple[list[int], list[Any]]]:
+    """Sample indices and raw values of one benchmark and parameter key, by variable (None: plain)."""
+    if isinstance(samples, list) and all(type(sample) in _PLAIN for sample in samples):
+        return {None: (list(range(len(samples))), samples)}
+    grouped: dict[str | None, tuple[list[int], list[Any]]] = {}
+
+    def add(variable: str | None, index: int, value: Any) -> None:
+        indices, values = grouped.setdefault(variable, ([], []))
+        indices.append(index)
+        values.append(value)
+
+    if isinstance(samples, dict):
+        # One repeat of a tracking benchmark that reports several quantities; a list of
+        # values (e.g. per-request latencies) becomes one row per value.
+        for key, value in samples.items():
+            for index, item in enumerate(value if isinstance(value, list) else [value]):
+                add(str(key), index, item)
+    elif isinstance(samples, list):
+        for index, sample in enumerate(samples):
+            if isinstance(sample, dict):
+                for key, value in sample.items():
+                    add(str(key), index, value)
+            else:
+                add(None, index, sample)
+    else:
+        add(None, 0, samples)
+    return grouped
+
+
+def _finite(indices: list[int], raw: list[Any], where: str) -> tuple[np.ndarray, np.ndarray]:
+    """The finite numbers of ``raw`` and their indices; nulls, text and booleans carry no measurement."""
+    if all(type(value) in _PLAIN for value in raw):
+        try:
+            values = np.array(raw, dtype=float)
+        except OverflowError:
+            raise BadFile(f"a sample at {where} is an integer too large for a 64-bit float") from None
+    else:
+        values = np.array([_number(value, where) for value in raw], dtype=float)
+    keep = np.isfinite(values)
+    return values[keep], np.asarray(indices, dtype=np.int64)[keep]
+
+
+def run_rows(name: str, parsed: ParsedFileName, content: dict) -> RunRows:
+    """The rows of one result file.
+
+    Parameters
+    ----------
+    name : str
+        The file name.
+    parsed : ParsedFileName
+        What the name says.
+    content : dict
+        The file's content.
+
+    Returns
+    -------
+    RunRows
+        Series in file order; failed repeats (null) and text carry no measurement and are left out.
+
+    Raises
+    ------
+    BadFile
+        When ``results`` is not a mapping or a sample does not fit a 64-bit float.
+    """
     run = name.removesuffix(".json")
     timestamp = _parse_timestamp(content.get("timestamp")) or _parse_timestamp(parsed.timestamp)
     machine = str(content.get("machine_hash") or parsed.machine_id or "")
     environment = str(content.get("environment_hash") or parsed.environment_id or "")
     commit = str(content.get("commit_hash") or "")
-    rows: list[dict] = []
-    results = content.get("results") or {}
+    results = content.get("results")
+    if results is None:
+        results = {}
+    if not isinstance(results, dict):
+        raise BadFile(f"expected a mapping at $.results, got {type(results).__name__}")
+    rows = RunRows([], [], [], {})
     for benchmark, by_params in results.items():
         if not isinstance(by_params, dict):
             continue
+        declared_unit = _declared_unit(content, benchmark)
         for params, samples in by_params.items():
-            if isinstance(samples, dict):
-                # One repeat of a tracking benchmark that reports several quantities; a list of
-                # values (e.g. per-request latencies) becomes one row per value.
-                series = []
-                for key, value in samples.items():
-                    values = value if isinstance(value, list) else [value]
-                    series.extend((key, index, item) for index, item in enumerate(values))
-            elif isinstance(samples, list):
-                series = []
-                for index, sample in enumerate(samples):
-                    if isinstance(sample, dict):
-                        series.extend((key, index, value) for key, value in sample.items())
-                    else:
-                        series.append((None, index, sample))
-            else:
-                series = [(None, 0, samples)]
-            declared_unit = _declared_unit(content, benchmark)
-            for variable, index, raw in series:
-                value = _number(raw)
-                if value is None:
-                    continue  # a failed repeat (null) and text (a method name) carry no measurement
-                rows.append(
-                    {
-                        "benchmark": benchmark,
-                        "params": params,
-                        "variable": variable,
-                        "unit": (declared_unit if variable is None else None) or unit_of(benchmark, variable),
-                        "value": value,
-                        "sample_index": index,
-                        "machine": machine,
-                        "environment": environment,
-                        "commit": commit,
-                        "timestamp": timestamp,
-                        "run": run,
-                    }
-                )
-    run_row = {
+            for variable, (indices, raw) in _grouped(samples).items():
+                values, kept = _finite(indices, raw, f"$.results[{benchmark!r}][{params!r}]")
+                if not len(values):
+                    continue
+                unit = (declared_unit if variable is None else None) or unit_of(benchmark, variable)
+                rows.keys.append((benchmark, params, variable, unit))
+                rows.values.append(values)
+                rows.indices.append(kept)
+    rows.run = {
         "run": run,
         "machine": machine,
         "environment": environment,
         "commit": commit,
         "timestamp": timestamp,
         "benchmarks": len(results),
-        "samples": len(rows),
+        "samples": rows.sample_count,
         "legacy": parsed.legacy,
         "file": name,
     }
-    return rows, run_row
+    return rows
 
 
 def _text(value: Any) -> str:
@@ -210,7 +270,8 @@ def derived_friendly_name(machine_id: str) -> str:
     return random_friendly_name(random.Random(machine_id))
 
 
-def _machine_row(name: str, parsed: ParsedFileName, content: dict) -> dict:
+def machine_row(name: str, parsed: ParsedFileName, content: dict) -> dict:
+    """The ``machines`` row of a header, from whichever of the known layouts it follows."""
     defaults = content.get("defaults") if isinstance(content.get("defaults"), dict) else {}
     platform = content.get("platform") if isinstance(content.get("platform"), dict) else {}
     psutil = content.get("psutil") if isinstance(content.get("psutil"), dict) else {}
@@ -224,7 +285,9 @@ def _machine_row(name: str, parsed: ParsedFileName, content: dict) -> dict:
     ram_text = first(content.get("ram"), defaults.get("ram"), psutil.get("total_virtual_memory"))
     try:
         ram_bytes: float | None = float(ram_text)
-    except ValueError:
+    except (ValueError, OverflowError):
+        ram_bytes = None
+    if ram_bytes is not None and not math.isfinite(ram_bytes):
         ram_bytes = None
     os_os = content.get("os") if isinstance(content.get("os"), dict) else {}
     machine_id = parsed.machine_id or ""
@@ -251,13 +314,15 @@ def _machine_row(name: str, parsed: ParsedFileName, content: dict) -> dict:
     }
 
 
-def _environment_row(name: str, parsed: ParsedFileName, content: dict) -> dict:
-    pythons = [key for key, value in content.items() if isinstance(value, list)]
+def environment_row(name: str, parsed: ParsedFileName, content: dict) -> dict:
+    """The ``environments`` row of a header; entries without a name (``{}``) and other keys are ignored."""
+    pythons = [str(key) for key, value in content.items() if isinstance(value, list)]
     packages = {
-        item["name"]: item.get("version", "")
-        for key in pythons
-        for item in content[key]
-        if isinstance(item, dict) and "name" in item
+        str(item["name"]): _text(item.get("version"))
+        for key, value in content.items()
+        if isinstance(value, list)
+        for item in value
+        if isinstance(item, dict) and isinstance(item.get("name"), (str, int, float)) and _text(item["name"])
     }
     return {
         "environment": parsed.environment_id or "",
@@ -266,53 +331,3 @@ def _environment_row(name: str, parsed: ParsedFileName, content: dict) -> dict:
         "package_count": len(packages),
         "file": name,
     }
-
-
-def build_tables(files: Iterable[tuple[str, ParsedFileName, Any]]) -> Tables:
-    """Build the database tables from stored files.
-
-    Parameters
-    ----------
-    files : iterable of (name, parsed name, content)
-        As yielded by :func:`iter_stored_files`.
-
-    Returns
-    -------
-    Tables
-        Sorted, so that the same files always give the same tables (and the same Parquet bytes).
-    """
-    samples: list[dict] = []
-    runs: list[dict] = []
-    machines: dict[str, dict] = {}
-    environments: dict[str, dict] = {}
-    for name, parsed, content in files:
-        if not isinstance(content, dict):
-            continue
-        if parsed.kind == "result":
-            rows, run = _run_rows(name, parsed, content)
-            samples.extend(rows)
-            runs.append(run)
-        elif parsed.kind == "machine":
-            row = _machine_row(name, parsed, content)
-            # A legacy "machine-<id>.json" and an "info_machine-<id>.json" may both exist: keep the newer layout.
-            if row["machine"] not in machines or not parsed.legacy:
-                machines[row["machine"]] = row
-        elif parsed.kind == "environment":
-            row = _environment_row(name, parsed, content)
-            if row["environment"] not in environments or not parsed.legacy:
-                environments[row["environment"]] = row
-    samples_frame = pd.DataFrame(samples, columns=SAMPLE_COLUMNS)
-    samples_frame["timestamp"] = pd.to_datetime(samples_frame["timestamp"], utc=True)
-    samples_frame["value"] = samples_frame["value"].astype("float64")
-    samples_frame["sample_index"] = samples_frame["sample_index"].astype("int64")
-    samples_frame = samples_frame.sort_values(
-        ["benchmark", "params", "run", "variable", "sample_index"], na_position="first", kind="stable"
-    ).reset_index(drop=True)
-    runs_frame = pd.DataFrame(runs, columns=RUN_COLUMNS)
-    runs_frame["timestamp"] = pd.to_datetime(runs_frame["timestamp"], utc=True)
-    runs_frame = runs_frame.sort_values(["timestamp", "run"], kind="stable").reset_index(drop=True)
-    machines_frame = pd.DataFrame(sorted(machines.values(), key=lambda row: row["machine"]), columns=MACHINE_COLUMNS)
-    environments_frame = pd.DataFrame(
-        sorted(environments.values(), key=lambda row: row["environment"]), columns=ENVIRONMENT_COLUMNS
-    )
-    return Tables(samples_frame, machines_frame, environments_frame, runs_frame)

@@ -146,8 +146,8 @@ class WriteRequest:
 
     Attributes
     ----------
-    files : dict of str to bytes
-        Store-relative paths and their bytes.
+    files : dict of str to bytes or Path
+        Store-relative paths and their bytes, or a file to copy them from (large files).
     message : str
         The commit message (joined with the others of the same commit).
     same_content : callable or None
@@ -156,13 +156,16 @@ class WriteRequest:
         When False, an existing file with other content is a :class:`Conflict`.
     remove_others_under : str or None
         A store folder whose files not named in ``files`` are removed.
+    remove_paths : tuple of str
+        Store-relative paths removed in the same commit (those that exist).
     """
 
-    files: dict[str, bytes]
+    files: dict[str, bytes | Path]
     message: str
     same_content: Callable[[bytes], bool] | None = None
     replace: bool = True
     remove_others_under: str | None = None
+    remove_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,13 +181,27 @@ def push_message(done: str, state: PushState) -> str:
     return f"{done}; pushed" if state.pushed else f"{done}; push pending: {state.reason}"
 
 
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, so a reader never sees half a file."""
+def same_bytes(existing: bytes, data: bytes | Path) -> bool:
+    """Whether ``existing`` equals ``data`` (bytes, or a file's content, read only when the sizes agree)."""
+    if isinstance(data, Path):
+        return data.stat().st_size == len(existing) and data.read_bytes() == existing
+    return existing == data
+
+
+def atomic_write(target: Path, data: bytes | Path) -> None:
+    """Write via a temporary file in the same folder, so a reader never sees half a file.
+
+    ``data`` is the bytes, or a file whose content is copied (large files are never held in memory).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, Path):
+                with data.open("rb") as source:
+                    shutil.copyfileobj(source, handle)
+            else:
+                handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)

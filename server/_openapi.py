@@ -40,6 +40,18 @@ def _json_list(description: str) -> dict[str, Any]:
     }
 
 
+# A full page carries a Link header (rel="next") to the following one.
+_PAGING = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 10000},
+    },
+    {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0, "default": 0}},
+]
+
+
 def _as_openapi_30(schema: Any) -> Any:
     """Express a JSON Schema (draft 2020-12) in OpenAPI 3.0's dialect, which the bundled Swagger UI reads."""
     if isinstance(schema, list):
@@ -154,8 +166,17 @@ def openapi_document() -> dict[str, Any]:
             },
             "/data/update-database": {
                 "post": {
-                    "summary": "Rebuild the Parquet tables of the database store from every stored file",
+                    "summary": "Bring the Parquet tables of the database store up to date (incrementally)",
                     "security": [{"uploadToken": []}, {}],
+                    "parameters": [
+                        {
+                            "name": "rebuild",
+                            "in": "query",
+                            "required": False,
+                            "description": "1: read every stored file again and replace the tables",
+                            "schema": {"type": "string", "enum": ["0", "1"]},
+                        }
+                    ],
                     "responses": {
                         "200": {"description": "The rebuild's commit, push state and table sizes"},
                         "401": _error_response("Upload token missing or wrong"),
@@ -167,7 +188,16 @@ def openapi_document() -> dict[str, Any]:
             "/data/environments": {
                 "get": {"summary": "Environments", "responses": _json_list("One row per environment")}
             },
-            "/data/runs": {"get": {"summary": "Runs (result files)", "responses": _json_list("One row per run")}},
+            "/data/problems": {
+                "get": {"summary": "Stored files that could not be ingested", "responses": _json_list("File and why")}
+            },
+            "/data/runs": {
+                "get": {
+                    "summary": "Runs (result files), oldest first, a page at a time",
+                    "parameters": _PAGING,
+                    "responses": {**_json_list("One row per run"), "400": _error_response("Bad paging")},
+                }
+            },
             "/data/benchmarks": {
                 "get": {"summary": "Benchmarks", "responses": _json_list("One row per benchmark with counts")}
             },
@@ -180,10 +210,12 @@ def openapi_document() -> dict[str, Any]:
                             {"name": column, "in": "query", "required": False, "schema": {"type": "string"}}
                             for column in ("machine", "params", "variable", "run")
                         ),
+                        *_PAGING,
                     ],
                     "responses": {
                         **_json_list("One row per sample"),
                         "404": _error_response("No such benchmark"),
+                        "400": _error_response("Bad paging"),
                     },
                 }
             },

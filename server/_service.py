@@ -1,23 +1,30 @@
-"""The server's state: both stores, and the tables read from the results store (cached per commit)."""
+"""The server's state: both stores, the ingest that keeps the tables current, and the queries over them."""
 
 from __future__ import annotations
 
-import threading
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from server._config import ServerConfig
-from server._database import Tables, build_tables, iter_stored_files, store_path
-from server._stores import GitStore, StoreError, WriteOutcome
+from server._database import store_path
+from server._ingest import Ingestor, IngestOutcome
+from server._queries import Queries
+from server._stores import GitStore, WriteOutcome
+
+logger = logging.getLogger("server")
 
 
 @dataclass(frozen=True)
 class DatabaseOutcome:
-    """What a database rebuild did."""
+    """What bringing the database up to date did."""
 
     write: WriteOutcome
     counts: dict[str, int]
     results_commit: str | None
+    files_read: int = 0
+    rebuilt: bool = False
+    problems: int = 0
 
 
 class ResultsService:
@@ -34,8 +41,8 @@ class ResultsService:
         timing = {"git_timeout": config.git_timeout, "push_wait": config.push_wait}
         self.results = GitStore("results", config.home, config.results_remote, debug=config.debug, **timing)
         self.database = GitStore("database", config.home, config.database_remote, debug=config.debug, **timing)
-        self._cache_lock = threading.Lock()
-        self._cached: tuple[str | None, Tables] | None = None
+        self.ingestor = Ingestor(self.results, self.database, config.home)
+        self.queries = Queries(self.database.clone_dir / "tables")
 
     def close(self) -> None:
         """Stop the stores' background threads."""
@@ -43,48 +50,33 @@ class ResultsService:
         self.database.close()
 
     def contribute(self, name: str, content: Any) -> WriteOutcome:
-        """Store one validated file in the results store."""
+        """Store one validated file in the results store, then ingest it into the tables."""
         path = store_path(name)
-        return self.results.write_json(path, content, f"Add {name}")
-
-    def tables(self) -> Tables:
-        """The tables of everything in the results clone, rebuilt only when its commit changed."""
-        commit = self.results.head_commit()
-        with self._cache_lock:
-            if self._cached is not None and self._cached[0] == commit:
-                return self._cached[1]
-        with self.results.locked() as root:
-            commit = self.results.head_commit()
-            tables = build_tables(list(iter_stored_files(root)))
-        with self._cache_lock:
-            self._cached = (commit, tables)
-        return tables
+        outcome = self.results.write_json(path, content, f"Add {name}")
+        if outcome.status == "stored":
+            try:
+                self.ingestor.catch_up()
+            except Exception:  # noqa: BLE001 - whatever failed, the upload itself succeeded
+                # The file is stored (that is what the client asked for); the tables catch up with the
+                # next upload or POST /data/update-database.
+                logger.exception("ingesting %s into the database failed", name)
+        return outcome
 
     def refresh(self) -> None:
         """Pull the results store (and push anything pending), so reads see other servers' uploads."""
         self.results.sync()
 
-    def update_database(self) -> DatabaseOutcome:
-        """Rebuild the Parquet tables from every stored result and commit them to the database store."""
+    def update_database(self, rebuild: bool = False) -> DatabaseOutcome:
+        """Pull the results store, ingest what the tables lack (or everything, with ``rebuild``) and commit."""
         self.refresh()
-        tables = self.tables()
-        commit = self.results.head_commit()
-        files = {f"tables/{name}": data for name, data in tables.to_parquet_files().items()}
-        counts = tables.counts()
-        message = (
-            f"Rebuild database from results {commit[:12] if commit else '(empty)'}: "
-            f"{counts['samples']} samples, {counts['runs']} runs, {counts['machines']} machines, "
-            f"{counts['environments']} environments"
+        outcome: IngestOutcome = self.ingestor.catch_up(rebuild=rebuild)
+        write = outcome.write
+        if write is None:
+            state = self.database.sync()
+            head = None if self.database.debug else self.database.head_commit()
+            status = "validated" if self.database.debug else "unchanged"
+            message = "debug mode: nothing committed" if self.database.debug else "the tables are up to date"
+            write = WriteOutcome(status, "tables/manifest.json", head, state.pushed, message)
+        return DatabaseOutcome(
+            write, outcome.counts, outcome.results_commit, outcome.files_read, outcome.rebuilt, outcome.problems
         )
-        # The tables are derived data: start from the remote's state (dropping an older pending rebuild
-        # that another server's rebuild may have made impossible to rebase) and write ours on top. When
-        # the remote cannot be reached, the rebuild is committed locally and pushed later.
-        self.database.reset_to_remote()
-        try:
-            outcome = self.database.write_files(files, message, remove_others_under="tables")
-        except StoreError:
-            # Another writer changed the tables on the remote between our reset and our commit.
-            if self.database.reset_to_remote() is not None:
-                raise
-            outcome = self.database.write_files(files, message, remove_others_under="tables")
-        return DatabaseOutcome(outcome, counts, commit)

@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from server._git_support import (
@@ -26,6 +26,7 @@ from server._git_support import (
     WriteRequest,
     atomic_write,
     file_lock,
+    same_bytes,
 )
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def commit_batch(store: GitStore, requests: list[WriteRequest], generation: int)
         Per request, a :class:`Committed` or the :class:`StoreError` (e.g. :class:`Conflict`) it met.
     """
     repo = store.repo()
-    staged: dict[str, bytes] = {}
+    staged: dict[str, bytes | Path] = {}
     changed: list[str] = []
     removed: list[str] = []
     messages: list[str] = []
@@ -89,15 +90,16 @@ def commit_batch(store: GitStore, requests: list[WriteRequest], generation: int)
     return [item if isinstance(item, StoreError) else Committed(item[0], commit, generation) for item in results]
 
 
-def _plan(store: GitStore, request: WriteRequest, staged: dict[str, bytes]) -> tuple[list[str], list[str]]:
+def _plan(store: GitStore, request: WriteRequest, staged: dict[str, bytes | Path]) -> tuple[list[str], list[str]]:
     writes = []
     for path, data in request.files.items():
         target = store.resolve(path)
-        existing = staged.get(path)
+        earlier = staged.get(path)
+        existing = earlier.read_bytes() if isinstance(earlier, Path) else earlier
         if existing is None and target.exists():
             existing = target.read_bytes()
         if existing is not None:
-            same = request.same_content(existing) if request.same_content is not None else existing == data
+            same = request.same_content(existing) if request.same_content is not None else same_bytes(existing, data)
             if same:
                 continue
             if not request.replace:
@@ -113,6 +115,9 @@ def _plan(store: GitStore, request: WriteRequest, staged: dict[str, bytes]) -> t
                 for item in sorted(folder.iterdir())
                 if item.is_file() and item not in keep
             ]
+    for path in request.remove_paths:
+        if path not in request.files and path not in removals and store.resolve(path).is_file():
+            removals.append(path)
     return writes, removals
 
 

@@ -17,7 +17,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -326,19 +326,20 @@ class GitStore:
 
     def write_files(
         self,
-        files: dict[str, bytes],
+        files: dict[str, bytes | Path],
         message: str,
         *,
         same_content: Callable[[bytes], bool] | None = None,
         replace: bool = True,
         remove_others_under: str | None = None,
+        remove_paths: Iterable[str] = (),
     ) -> WriteOutcome:
         """Write several files in one commit (shared with other writers queued meanwhile), then push.
 
         Parameters
         ----------
-        files : dict of str to bytes
-            Store-relative paths and their bytes.
+        files : dict of str to bytes or Path
+            Store-relative paths and their bytes, or a file to copy them from (large files).
         message : str
             The commit message.
         same_content : callable, optional
@@ -348,6 +349,8 @@ class GitStore:
             When False, an existing file with other content raises :class:`Conflict`.
         remove_others_under : str, optional
             A store folder whose files not named in ``files`` are removed (for rebuilt tables).
+        remove_paths : iterable of str
+            Store-relative paths to remove in the same commit (those that exist).
 
         Returns
         -------
@@ -362,7 +365,7 @@ class GitStore:
         first = next(iter(files))
         if self.debug:
             return WriteOutcome("validated", first, None, False, "debug mode: validated; nothing committed or pushed")
-        request = WriteRequest(files, message, same_content, replace, remove_others_under)
+        request = WriteRequest(files, message, same_content, replace, remove_others_under, tuple(remove_paths))
         committed = self.workers.committer.submit(request)
         state = self.workers.pusher.wait_pushed(committed.generation, self.push_wait)
         done = (

@@ -3,13 +3,14 @@
 The statistics are the package's own (:mod:`pytest_nwb_benchmarks._compare`,
 :mod:`pytest_nwb_benchmarks._regressions`), so the server, the command line and pytest judge
 alike. Samples come through one accessor, :func:`stored_runs`, which reads the result files of
-the results store with the package's reader (exact integers stay exact), cached per store commit;
-it does not depend on the database tables.
+the newest runs (as the database's ``runs`` table lists them) with the package's reader, so exact
+integers stay exact; every request's work is bounded by :data:`RECENT_RUNS`.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,31 +32,70 @@ _lock = threading.Lock()
 _cache: dict[str, Any] = {"commit": None, "runs": {}, "steps": {}, "comparisons": {}}
 # At most this many step searches and comparisons are kept per store commit (each costs a bootstrap per row).
 _CACHE_SIZE = 32
+#: The runs the pages judge by default: the newest this many (the comparison's choices, the history
+#: searched for steps). Older runs can still be named in a comparison's address. This bounds what
+#: any request reads and holds, whatever the store holds.
+RECENT_RUNS = 200
+#: Result files kept read in memory (stored files never change, so they are kept across commits).
+_FILES_KEPT = 256
+_files: OrderedDict[str, ResultFile] = OrderedDict()
+
+
+def _result_file(run_id: str) -> ResultFile | None:
+    """One run's result file, read from the results store (or the memory of recent reads); None if unreadable."""
+    with _lock:
+        if run_id in _files:
+            _files.move_to_end(run_id)
+            return _files[run_id]
+    store = service().results
+    with store.locked() as root:
+        path = Path(root) / "results" / f"{run_id}.json"
+        try:
+            run = read_result_file(path)
+        except (InvalidResultFile, OSError):
+            return None
+    with _lock:
+        _files[run_id] = run
+        while len(_files) > _FILES_KEPT:
+            _files.popitem(last=False)
+    return run
 
 
 def stored_runs() -> dict[str, ResultFile]:
-    """Every readable result file of the results store by run id (file name without ``.json``), oldest first.
+    """The newest :data:`RECENT_RUNS` readable runs by run id (file name without ``.json``), oldest first.
 
-    This is the server's single accessor for raw samples. It is cached until the store's commit
-    changes; unreadable files are left out (the API never stores one).
+    This is the server's accessor for raw samples: it reads the result files (exact integers stay
+    exact) of the runs the database's ``runs`` table lists as newest, and is cached until the
+    results store's commit changes. Files read once are kept (up to ``_FILES_KEPT``), so an upload
+    costs the next request one file read, not a pass over the store.
     """
-    store = service().results
-    commit = store.head_commit()
+    commit = service().results.head_commit()
     with _lock:
         if _cache["commit"] == commit and commit is not None:
             return _cache["runs"]
     runs: dict[str, ResultFile] = {}
-    with store.locked() as root:
-        folder = Path(root) / "results"
-        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-            try:
-                runs[path.stem] = read_result_file(path)
-            except InvalidResultFile:
-                continue
+    for row in service().queries.runs(RECENT_RUNS, newest_first=True):
+        run = _result_file(row["run"])
+        if run is not None:
+            runs[row["run"]] = run
     ordered = dict(sorted(runs.items(), key=lambda item: (item[1].timestamp, item[0])))
     with _lock:
         _cache.update(commit=commit, runs=ordered, steps={}, comparisons={})
     return ordered
+
+
+def _with_named(runs: dict[str, ResultFile], *named: str) -> dict[str, ResultFile]:
+    """``runs`` plus any named run older than the recent ones (404 for a run the store does not have)."""
+    missing = [run_id for run_id in named if run_id and run_id not in runs]
+    if not missing:
+        return runs
+    extended = dict(runs)
+    for run_id in missing:
+        run = _result_file(run_id)
+        if run is None:
+            abort(404, f"no run {run_id!r}")
+        extended[run_id] = run
+    return dict(sorted(extended.items(), key=lambda item: (item[1].timestamp, item[0])))
 
 
 def _threshold() -> float:
@@ -84,13 +124,9 @@ def _default_base(runs: dict[str, ResultFile], head: str) -> str:
 
 def _comparison() -> tuple[dict[str, ResultFile], str, str, RunComparison | None, str]:
     """Read the query of a compare request; return the runs, both ids, the comparison and any refusal."""
-    runs = stored_runs()
+    runs = _with_named(stored_runs(), request.args.get("head", ""), request.args.get("base", ""))
     head = request.args.get("head") or (next(reversed(runs)) if runs else "")
-    if head and head not in runs:
-        abort(404, f"no run {head!r}")
     base = request.args.get("base") or (_default_base(runs, head) if head else "")
-    if base and base not in runs:
-        abort(404, f"no run {base!r}")
     threshold = _threshold()
     if not (base and head):
         return runs, base, head, None, "no earlier run of the same machine and environment to compare with"
@@ -132,8 +168,6 @@ def _sort() -> str:
 @verdicts.get("/compare")
 def compare_page() -> str:
     """Compare two runs with verdicts; by default the latest run against the previous one of its machine."""
-    from server._browser import _machine_names
-
     runs, base, head, comparison, refusal = _comparison()
     rows = select_rows(comparison, only_changed=_flag("only_changed"), sort=_sort()) if comparison else []
     return render_template(
@@ -145,7 +179,7 @@ def compare_page() -> str:
         comparison=comparison,
         rows=rows,
         refusal=refusal,
-        names=_machine_names(),
+        names=service().queries.machine_names(),
         args=request.args,
     )
 
@@ -170,34 +204,35 @@ def compare_json() -> tuple[Response, int] | Response:
     return jsonify(_json_comparison(comparison, base, head))
 
 
-def _steps(threshold: float, machine: str | None) -> list[Step]:
+def _steps(threshold: float, machine: str | None, benchmark: str | None = None) -> list[Step]:
     runs = stored_runs()
     return _cached(
         "steps",
-        (threshold, machine),
-        lambda: find_steps(runs.values(), threshold=threshold, window=DEFAULT_WINDOW, machine=machine),
+        (threshold, machine, benchmark),
+        lambda: find_steps(
+            runs.values(), threshold=threshold, window=DEFAULT_WINDOW, machine=machine, benchmark=benchmark
+        ),
     )
 
 
 def steps_for(benchmark: str, params: str, quantity: str | None) -> list[Step]:
-    """The confirmed steps of one series (every machine), for marking them on a plot; none without asv."""
+    """The confirmed steps of one series (every machine), for marking them on a plot; none without asv.
+
+    Only this benchmark's series are searched, so a plot costs what its own history costs.
+    """
     try:
-        found = _steps(DEFAULT_THRESHOLD, None)
+        found = _steps(DEFAULT_THRESHOLD, None, benchmark)
     except RuntimeError:  # asv (its step detection) is not installed: plot without marks
         return []
-    return [
-        step for step in found if (step.benchmark, step.params, step.quantity) == (benchmark, params, quantity or None)
-    ]
+    return [step for step in found if (step.params, step.quantity) == (params, quantity or None)]
 
 
 @verdicts.get("/regressions")
 def regressions_page() -> str:
     """Every confirmed step in the history: regressions and improvements, newest first."""
-    from server._browser import _machine_names
-
     steps = _steps(_threshold(), request.args.get("machine") or None)
     steps = sorted(steps, key=lambda step: step.after_timestamp, reverse=True)
-    return render_template("regressions.html", steps=steps, names=_machine_names(), args=request.args)
+    return render_template("regressions.html", steps=steps, names=service().queries.machine_names(), args=request.args)
 
 
 @verdicts.get("/data/regressions")

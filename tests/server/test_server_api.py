@@ -216,7 +216,11 @@ def read_tables(server_home: Path, tmp_path: Path) -> dict[str, pd.DataFrame]:
     """Read the Parquet tables from a fresh clone of the database remote."""
     checkout = tmp_path / "database-checkout"
     git("clone", "--quiet", str(bare(server_home, "database")), str(checkout))
-    return {path.stem: pd.read_parquet(path) for path in (checkout / "tables").glob("*.parquet")}
+    tables = {path.stem: pd.read_parquet(path) for path in (checkout / "tables").glob("*.parquet")}
+    # Chunked tables are folders of Parquet files, partitioned by period: any Parquet reader takes them whole.
+    for name in ("samples", "series", "runs"):
+        tables[name] = pd.read_parquet(checkout / "tables" / name).drop(columns="period")
+    return tables
 
 
 def test_update_database_builds_parquet_tables_from_reference_files(client, server_home, tmp_path):
@@ -225,14 +229,17 @@ def test_update_database_builds_parquet_tables_from_reference_files(client, serv
         assert upload(client, path.name, load_json(path)).status_code == 201
     response = client.post("/data/update-database", json={})
     assert response.status_code == 200, response.json
-    assert response.json["status"] == "stored"
+    # Every upload was ingested as it came: nothing is left to do.
+    assert response.json["status"] == "unchanged" and response.json["files_read"] == 0
     assert response.json["pushed"] is True
+    assert response.json["problems"] == 0
     counts = response.json["counts"]
     assert counts["runs"] == sum(path.name.startswith("results_") for path in files)
     assert counts["machines"] == 3
     assert counts["environments"] == 5
     tables = read_tables(server_home, tmp_path)
-    assert set(tables) == {"samples", "machines", "environments", "runs"}
+    assert set(tables) == {"samples", "series", "machines", "environments", "runs", "problems"}
+    assert tables["problems"].empty
     samples = tables["samples"]
     assert len(samples) == counts["samples"]
     # Dict samples (network tracking) become one row per key.
@@ -258,11 +265,21 @@ def test_update_database_builds_parquet_tables_from_reference_files(client, serv
         "e9c0f1370ec8dc3640d91c7d0f381a6d61bd9a46",
     }
     assert "Apple M1 Max" in set(tables["machines"]["cpu"])
-    # Rebuilding the same results commits nothing.
+    # Updating again commits nothing.
     commits = remote_commit_count(bare(server_home, "database"))
     again = client.post("/data/update-database", json={})
     assert again.json["status"] == "unchanged"
     assert remote_commit_count(bare(server_home, "database")) == commits
+    # A rebuild from scratch reads every file and gives the same rows (in other chunks).
+    rebuilt = client.post("/data/update-database", query_string={"rebuild": "1"}).json
+    assert rebuilt["rebuilt"] and rebuilt["files_read"] == len(files) and rebuilt["counts"] == counts
+    fresh = read_tables(server_home, tmp_path / "again")
+    for name in ("samples", "series", "runs"):
+        columns = list(tables[name].columns)
+        pd.testing.assert_frame_equal(
+            fresh[name].sort_values(columns[:11]).reset_index(drop=True),
+            tables[name].sort_values(columns[:11]).reset_index(drop=True),
+        )
 
 
 def REFERENCE_ROW_FILE() -> Path:  # noqa: N802 - a constant computed lazily (the folder may be absent)
@@ -349,12 +366,14 @@ def test_configured_remotes_are_used(tmp_path):
     assert git("--git-dir", str(remotes / "r.git"), "ls-tree", "-r", "--name-only", branch).split() == [
         f"results/{name}"
     ]
-    assert "tables/samples.parquet" in git("--git-dir", str(remotes / "d.git"), "ls-tree", "-r", "--name-only", branch)
+    stored = git("--git-dir", str(remotes / "d.git"), "ls-tree", "-r", "--name-only", branch).split()
+    assert "tables/manifest.json" in stored
     assert not (home / "remotes").exists()
+    (samples_file,) = [path for path in stored if path.startswith("tables/samples/")]
     frame = pd.read_parquet(
         io.BytesIO(
             subprocess.run(
-                ["git", "--git-dir", str(remotes / "d.git"), "show", f"{branch}:tables/samples.parquet"],
+                ["git", "--git-dir", str(remotes / "d.git"), "show", f"{branch}:{samples_file}"],
                 check=True,
                 capture_output=True,
             ).stdout
@@ -439,8 +458,7 @@ def test_statistics_dicts_and_declared_units_reach_the_database(
     )
     assert response.status_code == 201, response.get_json()
     assert client.post("/data/update-database", json={}).status_code == 200
-    (table,) = [p for p in server_home.rglob("samples.parquet") if ".git" not in p.parts and "bare" not in str(p)]
-    samples = pd.read_parquet(table)
+    samples = pd.read_parquet(server_home / "clones" / "database" / "tables" / "samples")
     network = samples[samples.benchmark == "network.X.track_network_activity_during_read"]
     assert sorted(zip(network.variable, network.value)) == [
         ("request_latencies_seconds", 0.1),

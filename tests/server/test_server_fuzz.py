@@ -124,9 +124,9 @@ def test_fast_and_reference_schema_validators_agree(document: object) -> None:
 
 
 # Integers up to 400 digits as well: a value beyond the range of a double once broke every reader.
-SAMPLES = st.lists(st.integers() | st.integers(-(10**400), 10**400) | st.floats() | st.none(), max_size=4) | st.dictionaries(
-    st.text(max_size=5), JSON_SCALARS, max_size=3
-)
+SAMPLES = st.lists(
+    st.integers() | st.integers(-(10**400), 10**400) | st.floats() | st.none(), max_size=4
+) | st.dictionaries(st.text(max_size=5), JSON_SCALARS, max_size=3)
 
 
 @given(st.integers(0, 10**6), st.dictionaries(st.text(max_size=6), st.dictionaries(st.text(max_size=6), SAMPLES)))

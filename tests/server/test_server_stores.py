@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from server_test_support import REPO_ROOT, fsck_problems, git, remote_files, result_content
 
-from pytest_nwb_benchmarks._file_names import parse_file_name
-from server._database import build_tables, unit_of
+from server import create_app
+from server._database import unit_of
 from server._stores import Conflict, GitStore, redact_url
 
 
@@ -76,15 +76,15 @@ def test_units_follow_the_benchmark_prefix():
     assert unit_of("a.B.track_count", None) == ""
 
 
-def test_tables():
-    files = []
+def test_tables(tmp_path):
+    service = create_app({"NWB_BENCHMARKS_SERVER_HOME": str(tmp_path / "home")}).extensions["nwb_benchmarks"]
     for index, scale in ((1, 1.0), (2, 0.5)):
         name, content = result_content(index)
         content["results"]["time_read.ReadBenchmark.time_read"]["('local',)"] = [scale, scale * 1.2, None]
-        files.append((name, parse_file_name(name), content))
-    tables = build_tables(files)
-    assert tables.counts() == {"samples": 2 * (2 + 2), "machines": 0, "environments": 0, "runs": 2}
-    assert isinstance(tables.samples["timestamp"].dtype, pd.DatetimeTZDtype)
+        service.contribute(name, content)
+    assert service.queries.counts() == {"samples": 2 * (2 + 2), "machines": 0, "environments": 0, "runs": 2}
+    samples = pd.read_parquet(service.database.clone_dir / "tables" / "samples")
+    assert isinstance(samples["timestamp"].dtype, pd.DatetimeTZDtype)
 
 
 def test_flask_cli_finds_the_app_factory(tmp_path):
@@ -115,9 +115,7 @@ def test_a_changed_remote_url_is_followed(tmp_path):
     assert remote_files(first.default_remote) == ["machines/info_machine-a.json"]
 
 
-def test_database_rebuilds_from_two_servers_do_not_block_each_other(tmp_path):
-    from server import create_app
-
+def test_database_updates_from_two_servers_do_not_block_each_other(tmp_path):
     database = tmp_path / "database.git"
     git("init", "--quiet", "--bare", "--initial-branch=main", str(database))
     apps = [
@@ -129,29 +127,27 @@ def test_database_rebuilds_from_two_servers_do_not_block_each_other(tmp_path):
         ).test_client()
         for k in range(2)
     ]
-    # Different results on each side, so the two rebuilds write different tables.
-    for k, client in enumerate(apps):
-        name, content = result_content(k)
-        assert client.post(f"/data/contribute?filename={name}", json={"json_content": content}).status_code == 201
-    # The second server's rebuild is committed while the remote is away: it stays pending.
+    # Different results on each side (separate results stores), one database remote.
+    name, content = result_content(0)
+    assert apps[0].post(f"/data/contribute?filename={name}", json={"json_content": content}).status_code == 201
+    # The second server ingests its upload while the remote is away: its tables commit stays pending.
     away = database.with_name("database.git.away")
     database.rename(away)
+    name, content = result_content(1)
+    assert apps[1].post(f"/data/contribute?filename={name}", json={"json_content": content}).status_code == 201
     pending = apps[1].post("/data/update-database", json={}).json
-    assert pending["status"] == "stored" and not pending["pushed"]
+    assert pending["status"] == "unchanged" and not pending["pushed"]
     away.rename(database)
-    # Meanwhile the first server publishes its own tables: the pending commit can no longer be rebased.
-    first = apps[0].post("/data/update-database", json={}).json
-    assert first["status"] == "stored" and first["pushed"]
+    # Meanwhile the first server publishes more: the pending commit can no longer be rebased.
+    name, content = result_content(2)
+    assert apps[0].post(f"/data/contribute?filename={name}", json={"json_content": content}).status_code == 201
     second = apps[1].post("/data/update-database", json={})
     assert second.status_code == 200, second.json
-    assert second.json["status"] == "stored" and second.json["pushed"], second.json
-    # The remote holds the second server's tables, on top of the first's commit.
-    shown = subprocess.run(
-        ["git", "--git-dir", str(database), "show", "main:tables/runs.parquet"], check=True, capture_output=True
-    ).stdout
-    import io
-
-    runs = pd.read_parquet(io.BytesIO(shown))
+    # The second server took the remote's tables, found they reflect results it does not have, and
+    # rebuilt its own on top.
+    assert second.json["status"] == "stored" and second.json["pushed"] and second.json["rebuilt"]
+    checkout = tmp_path / "checkout"
+    git("clone", "--quiet", str(database), str(checkout))
+    runs = pd.read_parquet(checkout / "tables" / "runs")
     assert list(runs["run"]) == [result_content(1)[0].removesuffix(".json")]
-    assert int(git("--git-dir", str(database), "rev-list", "--count", "main")) == 2
     assert fsck_problems(database) == ""

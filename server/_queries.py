@@ -1,0 +1,183 @@
+"""Queries over the Parquet tables, run out of core by DuckDB: each reads only what it needs.
+
+Nothing of the tables is held in memory; DuckDB reads the files the manifest names, skipping the
+row groups whose statistics rule them out (files are sorted by benchmark). Small, frequently asked
+answers (the benchmark list) are cached until the manifest changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from server._dataset import MANIFEST, Manifest, parquet_list
+
+#: DuckDB's memory for queries of one server process (it spills to disk beyond that when it can).
+QUERY_MEMORY = "256MB"
+#: Answers larger than this many rows are not cached.
+_CACHE_ROWS = 20_000
+_CACHE_ENTRIES = 64
+
+
+class Queries:
+    """The read side of the database, for the pages and the API of one server process.
+
+    Parameters
+    ----------
+    tables_dir : Path
+        The ``tables/`` folder of the database store's clone.
+    """
+
+    def __init__(self, tables_dir: Path) -> None:
+        self.tables_dir = tables_dir
+        self._connection = duckdb.connect(config={"memory_limit": QUERY_MEMORY, "threads": 2})
+        for setting in ("SET TimeZone = 'UTC'", "SET parquet_metadata_cache = true"):
+            self._connection.execute(setting)
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._manifest = Manifest()
+        self._cache: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def manifest(self) -> Manifest:
+        """The manifest as it is on disk now (re-read only when the file changed)."""
+        try:
+            status = (self.tables_dir / MANIFEST).stat()
+            stamp = (status.st_mtime_ns, status.st_size)
+        except OSError:
+            stamp = None
+        with self._lock:
+            if stamp != self._stamp:
+                self._manifest = Manifest.read(self.tables_dir) if stamp else Manifest()
+                self._stamp = stamp
+                self._cache.clear()
+            return self._manifest
+
+    def _source(self, manifest: Manifest, table: str, periods: set[str] | None = None) -> str | None:
+        """A ``read_parquet`` over a table's files (those of ``periods`` only, when given)."""
+        if table in ("machines", "environments", "problems"):
+            path = self.tables_dir / f"{table}.parquet"
+            return f"read_parquet({parquet_list([path])})" if path.is_file() else None
+        chunks = [chunk for chunk in manifest.chunks if periods is None or chunk.period in periods]
+        paths = [self.tables_dir / chunk.path(table) for chunk in sorted(chunks, key=lambda c: c.id)]
+        return f"read_parquet({parquet_list(paths)}, hive_partitioning = false)" if paths else None
+
+    def _rows(
+        self, sql: str, table: str, params: Sequence[Any] = (), periods: set[str] | None = None, cache: bool = False
+    ) -> list[dict[str, Any]]:
+        """Run ``sql``, where ``{table}`` stands for the table's files; rows as dicts."""
+        for attempt in range(2):
+            manifest = self.manifest()
+            key = (self._stamp, sql, table, tuple(params), tuple(sorted(periods)) if periods is not None else None)
+            if cache:
+                with self._lock:
+                    if key in self._cache:
+                        self._cache.move_to_end(key)
+                        return self._cache[key]
+            source = self._source(manifest, table, periods)
+            if source is None:
+                return []
+            cursor = self._connection.cursor()
+            try:
+                result = cursor.execute(sql.replace("{table}", source), list(params))
+                names = [column[0] for column in result.description]
+                rows = [dict(zip(names, values)) for values in result.fetchall()]
+            except duckdb.IOException:
+                # A file the manifest named was replaced meanwhile (compaction): read the new manifest.
+                if attempt:
+                    raise
+                with self._lock:
+                    self._stamp = None
+                continue
+            finally:
+                cursor.close()
+            if cache and len(rows) <= _CACHE_ROWS:
+                with self._lock:
+                    self._cache[key] = rows
+                    while len(self._cache) > _CACHE_ENTRIES:
+                        self._cache.popitem(last=False)
+            return rows
+        return []
+
+    # ------------------------------------------------------------------ tables
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, from the manifest (no file is read)."""
+        return self.manifest().counts()
+
+    def header(self, table: str) -> list[dict[str, Any]]:
+        """Every row of ``machines``, ``environments`` or ``problems``."""
+        order = {"machines": "machine", "environments": "environment", "problems": "file"}[table]
+        return self._rows(f"SELECT * FROM {{table}} ORDER BY {order}", table, cache=True)
+
+    def machine_names(self) -> dict[str, str]:
+        """Machine id -> friendly name."""
+        return {row["machine"]: row["name"] or row["machine"] for row in self.header("machines")}
+
+    def runs(self, limit: int, offset: int = 0, newest_first: bool = False) -> list[dict[str, Any]]:
+        """Runs by time (oldest first unless ``newest_first``), a page of them."""
+        order = "timestamp DESC NULLS LAST, run DESC" if newest_first else "timestamp NULLS LAST, run"
+        return self._rows(
+            f"SELECT * FROM {{table}} ORDER BY {order} LIMIT ? OFFSET ?", "runs", (limit, offset), cache=True
+        )
+
+    def runs_per_machine(self) -> dict[str, int]:
+        """Machine id -> number of runs."""
+        rows = self._rows("SELECT machine, count(*) AS runs FROM {table} GROUP BY machine", "runs", cache=True)
+        return {row["machine"]: row["runs"] for row in rows}
+
+    def run(self, run: str) -> dict[str, Any] | None:
+        """One run's row, or None."""
+        rows = self._rows("SELECT * FROM {table} WHERE run = ?", "runs", (run,))
+        return rows[0] if rows else None
+
+    def benchmarks(self) -> list[dict[str, Any]]:
+        """Every benchmark: samples, runs, machines, unit (the first alphabetically) and last run time."""
+        return self._rows(
+            "SELECT benchmark, sum(samples)::BIGINT AS samples, count(DISTINCT run) AS runs,"
+            " count(DISTINCT machine) AS machines, min(unit) AS unit, max(timestamp) AS last"
+            " FROM {table} GROUP BY benchmark ORDER BY benchmark",
+            "series",
+            cache=True,
+        )
+
+    def options(self, benchmark: str) -> list[dict[str, Any]]:
+        """The parameter keys and quantities that a benchmark has."""
+        return self._rows(
+            "SELECT DISTINCT params, variable, unit FROM {table} WHERE benchmark = ? ORDER BY params, variable",
+            "series",
+            (benchmark,),
+            cache=True,
+        )
+
+    def series(self, benchmark: str, params: str, variable: str | None) -> list[dict[str, Any]]:
+        """Per-run statistics of one benchmark, parameter key and quantity (None: samples without one)."""
+        return self._rows(
+            "SELECT run, machine, environment, commit, timestamp, unit, samples, median, q1, q3, min, max, mean"
+            " FROM {table} WHERE benchmark = ? AND params = ? AND variable IS NOT DISTINCT FROM ?"
+            " ORDER BY timestamp NULLS LAST, run",
+            "series",
+            (benchmark, params, variable),
+        )
+
+    def samples(
+        self, benchmark: str, filters: dict[str, str | None], limit: int, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Samples of one benchmark, narrowed by equality on any of machine, params, variable and run."""
+        where = ["benchmark = ?"]
+        params: list[Any] = [benchmark]
+        for column in ("machine", "params", "variable", "run"):
+            if column in filters:
+                where.append(f"{column} IS NOT DISTINCT FROM ?")
+                params.append(filters[column])
+        sql = (
+            f"SELECT * FROM {{table}} WHERE {' AND '.join(where)}"
+            " ORDER BY params, run, variable NULLS FIRST, sample_index LIMIT ? OFFSET ?"
+        )
+        return self._rows(sql, "samples", (*params, limit, offset))
