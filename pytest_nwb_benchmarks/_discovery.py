@@ -6,10 +6,15 @@ benchmarks import it too.
 The rules follow asv 0.6 / asv_runner 0.3:
 
 - every public name of the module is inspected, imported names included;
-- module-level functions and methods of non-abstract classes whose names match a benchmark
-  type (``time_``, ``timeraw_``, ``peakmem_``, ``mem_``, ``track_`` or their CamelCase forms)
-  are benchmarks; the first matching type wins, in the order mem, peakmem, time, timeraw,
-  track;
+- module-level functions, and the functions and methods of non-abstract classes, whose names
+  match a benchmark type (``time_``, ``timeraw_``, ``peakmem_``, ``mem_``, ``track_`` or their
+  CamelCase forms) are benchmarks; the first matching type wins, in the order mem, peakmem,
+  time, timeraw, track; other callables (``functools.partial``, builtins) are not;
+- the id is ``module.Class.function`` with the class's and the function's own ``__name__``
+  (not the name they are bound to in the module), unless the function sets
+  ``benchmark_name``: then that is the id, and its last dotted part decides the type;
+- a function with a true ``skip_benchmark`` attribute is not a benchmark (its class is then
+  not even instantiated);
 - an attribute is looked up on the function, then the class instance, then the module, and
   the first one found wins; ``setup`` and ``teardown`` are gathered from all three,
   case-insensitively;
@@ -27,6 +32,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
+
+from ._benchmark_source import source_code, source_version
 
 __all__ = [
     "BENCHMARK_TYPES",
@@ -310,14 +317,15 @@ class Benchmark:
         Benchmark
             The benchmark, with ``params`` validated.
         """
-        benchmark_type = benchmark_type_for(func_name)
+        owner = module if class_name is None else getattr(module, class_name)
+        benchmark_type = _type_of(func_name, getattr(owner, func_name))
         if benchmark_type is None:
             raise BenchmarkDefinitionError(f"{name}: {func_name!r} is not a benchmark name")
         if class_name is None:
             instance = None
             func = getattr(module, func_name)
         else:
-            instance = getattr(module, class_name)()
+            instance = owner()
             func = getattr(instance, func_name)
         benchmark = cls(
             name=name,
@@ -399,6 +407,24 @@ class Benchmark:
         return self.benchmark_type.default_unit
 
     @property
+    def asv_type(self) -> str:
+        """The ``type`` asv records; a ``track_`` benchmark may set its own ``type`` attribute."""
+        if self.benchmark_type.key == "track":
+            return str(self.attr("type", "track"))
+        return self.benchmark_type.asv_type
+
+    @property
+    def code(self) -> str:
+        """asv's ``code``: the source of the benchmark, its setups and its setup_cache."""
+        return source_code([self.func, *self.setups, self.setup_cache])
+
+    @property
+    def version(self) -> str:
+        """asv's ``version``: the benchmark's own ``version`` attribute, else a hash of :attr:`code`."""
+        env = self.attr("env", None) if self.benchmark_type.key == "timeraw" else None
+        return source_version(self.code, self.attr("version", None), env if isinstance(env, dict) else None)
+
+    @property
     def pretty_name(self) -> str | None:
         """asv reads ``pretty_name`` from the function object only."""
         return getattr(self.func, "pretty_name", None)
@@ -429,30 +455,103 @@ def _is_benchmark_class(obj: Any) -> bool:
     return inspect.isclass(obj) and not inspect.isabstract(obj)
 
 
-def iter_benchmark_names(module: ModuleType) -> Iterator[tuple[str | None, str, int]]:
-    """Yield ``(class name or None, function name, source line)`` for every benchmark in ``module``.
+def declared_name(func: Any) -> str | None:
+    """Return the ``benchmark_name`` a benchmark function declares, or None.
+
+    Parameters
+    ----------
+    func : callable
+        The function (or method) as found in the module or class.
+
+    Returns
+    -------
+    str or None
+        The declared id.
+
+    Raises
+    ------
+    BenchmarkDefinitionError
+        When ``benchmark_name`` is set to something other than a non-empty string.
+    """
+    declared = getattr(func, "benchmark_name", None)
+    if declared is None:
+        return None
+    if not isinstance(declared, str) or not declared.strip():
+        where = getattr(func, "__qualname__", repr(func))
+        raise BenchmarkDefinitionError(f"{where}: benchmark_name must be a non-empty string, not {declared!r}")
+    return declared
+
+
+def _type_of(attr_name: str, func: Any) -> BenchmarkType | None:
+    """The type asv gives ``func``: from the last part of its ``benchmark_name``, else from its name."""
+    declared = declared_name(func)
+    return benchmark_type_for(declared.rsplit(".", 1)[-1] if declared else attr_name)
+
+
+@dataclass(frozen=True)
+class FoundBenchmark:
+    """Where a benchmark is and what asv calls it.
+
+    Attributes
+    ----------
+    class_name : str or None
+        The name the class is bound to in the module (None for a module-level function).
+    func_name : str
+        The name the function is bound to in the module or class.
+    name : str
+        asv's benchmark id.
+    line : int
+        First source line (0 if unknown).
+    """
+
+    class_name: str | None
+    func_name: str
+    name: str
+    line: int
+
+
+def iter_benchmark_names(module: ModuleType, id_prefix: str) -> Iterator[FoundBenchmark | BenchmarkDefinitionError]:
+    """Yield every benchmark of ``module`` (skipped ones left out), or the error of a broken one.
 
     Parameters
     ----------
     module : types.ModuleType
         An imported module.
+    id_prefix : str
+        The module's dotted path from the benchmark root.
 
     Yields
     ------
-    tuple
-        Class name (None for module-level functions), function name, first source line (0 if unknown).
+    FoundBenchmark or BenchmarkDefinitionError
+        One per benchmark, in the order of the names in the module (sorted), then of the members.
     """
-    for attr_name, value in sorted(vars(module).items()):
-        if attr_name.startswith("_"):
+
+    def identify(
+        class_attr: str | None, attr_name: str, func: Any, default_parts: list[str]
+    ) -> FoundBenchmark | BenchmarkDefinitionError | None:
+        if getattr(func, "skip_benchmark", False):
+            return None
+        try:
+            if _type_of(attr_name, func) is None:
+                return None
+            name = declared_name(func) or ".".join(part for part in [id_prefix, *default_parts] if part)
+        except BenchmarkDefinitionError as error:
+            return BenchmarkDefinitionError(str(error), ".".join([id_prefix, *default_parts]))
+        return FoundBenchmark(class_attr, attr_name, name, _line_of(func))
+
+    for module_attr, value in sorted(vars(module).items()):
+        if module_attr.startswith("_"):
             continue
         if _is_benchmark_class(value):
             for member_name, member in inspect.getmembers(value):
-                if callable(member) and benchmark_type_for(member_name) is not None:
-                    yield attr_name, member_name, _line_of(member)
-        elif inspect.isfunction(value) and benchmark_type_for(attr_name) is not None:
-            if getattr(value, "skip_benchmark", False):
-                continue
-            yield None, attr_name, _line_of(value)
+                if inspect.isfunction(member) or inspect.ismethod(member):
+                    found = identify(module_attr, member_name, member, [value.__name__, member_name])
+                    if found is not None:
+                        yield found
+        elif inspect.isfunction(value):
+            found = identify(None, module_attr, value, [value.__name__])
+            if found is not None:
+                yield found
 
 
 def _line_of(obj: Any) -> int:
@@ -481,17 +580,17 @@ def discover_benchmarks(
     Benchmark or BenchmarkDefinitionError
         One per benchmark found; a broken one yields its error so that the others still run.
     """
-    for class_name, func_name, _ in iter_benchmark_names(module):
-        parts = [id_prefix, class_name, func_name] if class_name else [id_prefix, func_name]
-        name = ".".join(part for part in parts if part)
+    for found in iter_benchmark_names(module, id_prefix):
+        if isinstance(found, BenchmarkDefinitionError):
+            yield found
+            continue
+        name = found.name
         try:
-            benchmark = Benchmark.load(module, class_name, func_name, name, root_package)
+            benchmark = Benchmark.load(module, found.class_name, found.func_name, name, root_package)
         except BenchmarkDefinitionError as error:
             yield BenchmarkDefinitionError(str(error), name)
             continue
         except Exception as error:  # noqa: BLE001 - a class that cannot be instantiated
-            yield BenchmarkDefinitionError(f"{name}: cannot instantiate {class_name}: {error!r}", name)
-            continue
-        if getattr(benchmark.func, "skip_benchmark", False):
+            yield BenchmarkDefinitionError(f"{name}: cannot instantiate {found.class_name}: {error!r}", name)
             continue
         yield benchmark

@@ -45,17 +45,17 @@ class RunRecorder:
         if outcome.status != "passed" or outcome.samples is None:
             return  # skipped and failed combinations are absent from the file, never misaligned
         self.results.setdefault(benchmark.name, {})[item.params_key] = outcome.samples
-        entry = self.benchmarks.setdefault(
-            benchmark.name,
-            {
-                "type": benchmark.benchmark_type.asv_type,
+        if benchmark.name not in self.benchmarks:
+            self.benchmarks[benchmark.name] = {
+                "type": benchmark.asv_type,
                 "unit": benchmark.unit,
+                "version": benchmark.version,
                 "param_names": list(benchmark.param_names),
                 "number": {},
-            },
-        )
-        if benchmark.pretty_name:
-            entry["pretty_name"] = benchmark.pretty_name
+            }
+            if benchmark.pretty_name:
+                self.benchmarks[benchmark.name]["pretty_name"] = benchmark.pretty_name
+        entry = self.benchmarks[benchmark.name]
         if outcome.number is not None:
             entry["number"][item.params_key] = outcome.number
 
