@@ -203,7 +203,13 @@ def _all_attrs_ignoring_case(sources: Sequence[Any], name: str) -> list[Any]:
     return found
 
 
-def _normalise_params(raw_params: Any, raw_names: Any, name: str) -> tuple[list[list[Any]], list[str]]:
+def _normalise_params(raw_params: Any, raw_names: Any, name: str) -> tuple[list[list[Any]], list[str], list[str]]:
+    """asv's reading of ``params`` and ``param_names``, and what is questionable about them.
+
+    asv accepts a ``param_names`` of the wrong length (cutting it, or adding ``paramN`` names)
+    and a parameter without values (the benchmark then has no combinations); so does the
+    plugin, so that such a suite still runs as under asv, but it says so.
+    """
     try:
         params = list(raw_params)
     except TypeError:
@@ -212,18 +218,23 @@ def _normalise_params(raw_params: Any, raw_names: Any, name: str) -> tuple[list[
         params = [params]  # a flat list is the values of a single parameter
     else:
         params = [list(values) for values in params]
+    try:
+        names = [str(item) for item in raw_names]
+    except TypeError:
+        raise BenchmarkDefinitionError(f"{name}: param_names must be a list, not {type(raw_names).__name__}") from None
+    problems = []
     if isinstance(raw_names, str):
-        raise BenchmarkDefinitionError(f"{name}: param_names must be a list of strings, not a string")
-    names = [str(item) for item in raw_names]
+        problems.append(f"{name}: param_names is a string; asv takes each of its characters as a name")
     if names and len(names) != len(params):
-        raise BenchmarkDefinitionError(
-            f"{name}: params has {len(params)} parameter(s) but param_names has {len(names)} name(s) {names!r}"
+        problems.append(
+            f"{name}: params has {len(params)} parameter(s) but param_names has {len(names)} name(s) {names!r}; "
+            "asv's rule applies: extra names are dropped, missing ones become param1, param2, ..."
         )
-    names += [f"param{index + 1}" for index in range(len(names), len(params))]
+    names = names[: len(params)] + [f"param{index + 1}" for index in range(len(names), len(params))]
     for values, param_name in zip(params, names):
         if not values:
-            raise BenchmarkDefinitionError(f"{name}: parameter {param_name!r} has no values")
-    return params, names
+            problems.append(f"{name}: parameter {param_name!r} has no values, so the benchmark has no combinations")
+    return params, names, problems
 
 
 def _setup_cache_key(func: Callable[..., Any] | None, root_package: str | None) -> str | None:
@@ -269,6 +280,10 @@ class Benchmark:
         One name per parameter.
     param_reprs : list of list of str
         asv's repr of each value, made unique within each parameter.
+    overrides : dict
+        Attributes that win over the benchmark's own.
+    problems : list of str
+        Questionable definitions asv accepts (and the plugin with it), to be reported as warnings.
     """
 
     name: str
@@ -283,6 +298,7 @@ class Benchmark:
     param_names: list[str] = field(default_factory=list)
     param_reprs: list[list[str]] = field(default_factory=list)
     overrides: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
 
     @classmethod
     def load(
@@ -340,7 +356,7 @@ class Benchmark:
         )
         raw_params = benchmark.attr("params", [])
         raw_names = benchmark.attr("param_names", [])
-        benchmark.params, benchmark.param_names = _normalise_params(raw_params, raw_names, name)
+        benchmark.params, benchmark.param_names, benchmark.problems = _normalise_params(raw_params, raw_names, name)
         benchmark.param_reprs = [_unique_reprs(values) for values in benchmark.params]
         return benchmark
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ._items import BenchmarkItem, BenchmarkModule
+from ._items import BenchmarkItem, BenchmarkModule, outside_asv_packages
 from ._outcome import Outcome
 from ._recorder import RunRecorder, WrittenFiles
 from ._summary import format_summary
@@ -166,6 +166,8 @@ def _is_pytest_file(config: pytest.Config, path: Path) -> bool:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     config = parent.config
     if not config.getoption("nwb_bench") or file_path.suffix != ".py" or _is_pytest_file(config, file_path):
+        return None
+    if outside_asv_packages(file_path):
         return None
     return BenchmarkModule.from_parent(parent, path=file_path)
 
