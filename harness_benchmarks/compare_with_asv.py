@@ -2,7 +2,7 @@
 
 Command (``SUITE_DIR`` is the suite's ``benchmark_dir``, the package holding the benchmarks)::
 
-    python -m harness_benchmarks.compare_with_asv SUITE_DIR [--bench REGEX] [--json OUT]
+    python -m harness_benchmarks.compare_with_asv SUITE_DIR [--bench REGEX [--asv-twice]] [--json OUT]
 
 1. Discovery: asv_runner's own discovery (``asv_runner.discovery.disc_benchmarks``) and the
    plugin's collection (``pytest SUITE_DIR --nwb-bench --collect-only``) each run in a process of
@@ -11,7 +11,10 @@ Command (``SUITE_DIR`` is the suite's ``benchmark_dir``, the package holding the
 2. With ``--bench REGEX`` (matched with ``re.search`` against benchmark ids, as ``asv run
    --bench`` does), the selected benchmarks are run natively (``pytest --nwb-bench``) and with
    ``asv run --python=same --record-samples`` in a throw-away asv project, and the two result
-   files are compared: params keys, sample counts, medians (within 25 %) and wall time.
+   files are compared: params keys, sample counts, medians (within 25 %) and wall time. With
+   ``--asv-twice`` asv runs a second time and its two runs are compared the same way: on a
+   loaded machine, medians of microsecond benchmarks move by more than 25 % from one asv run to
+   the next, and this says how much agreement to expect.
 
 Nothing of the suite is copied: it is imported from where it is. Wall times and medians are
 single measurements on whatever machine this runs on; treat differences of a few tens of
@@ -284,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("suite", type=Path, help="the asv benchmark_dir (a package folder)")
     parser.add_argument("--bench", help="regular expression selecting the benchmarks to run both ways")
+    parser.add_argument(
+        "--asv-twice", action="store_true", help="run asv a second time, to see how much its own medians move"
+    )
     parser.add_argument("--json", type=Path, help="also write the comparison here")
     args = parser.parse_args(argv)
     suite = args.suite.resolve()
@@ -302,6 +308,11 @@ def main(argv: list[str] | None = None) -> int:
             theirs, asv_wall = run_with_asv(suite, args.bench, work / "asv")
             report["run"] = compare_runs(native, theirs)
             report["run"]["wall_time_s"] = {"native": round(native_wall, 1), "asv": round(asv_wall, 1)}
+            if args.asv_twice:
+                # asv against itself: how far medians move between two runs on this machine
+                (work / "asv-again").mkdir()
+                again, _ = run_with_asv(suite, args.bench, work / "asv-again")
+                report["asv_vs_asv"] = compare_runs(again, theirs)
     print(json.dumps(report, indent=2))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
