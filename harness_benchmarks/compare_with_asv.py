@@ -7,7 +7,8 @@ Command (``SUITE_DIR`` is the suite's ``benchmark_dir``, the package holding the
 1. Discovery: asv_runner's own discovery (``asv_runner.discovery.disc_benchmarks``) and the
    plugin's collection (``pytest SUITE_DIR --nwb-bench --collect-only``) each run in a process of
    their own; the benchmark ids, each benchmark's params keys (hence the combination counts),
-   ``type``, ``unit`` and ``version`` are compared.
+   ``type``, ``unit``, ``version``, ``param_names``, setup_cache key, ``pretty_name`` and
+   ``timeout`` are compared.
 2. With ``--bench REGEX`` (matched with ``re.search`` against benchmark ids, as ``asv run
    --bench`` does), the selected benchmarks are run natively (``pytest --nwb-bench``) and with
    ``asv run --python=same --record-samples`` in a throw-away asv project, and the two result
@@ -40,6 +41,7 @@ from typing import Any
 _DUMP_ENV = "NWB_COMPARE_DUMP"
 _BENCH_ENV = "NWB_COMPARE_BENCH"
 TOLERANCE = 0.25
+COMPARED_FIELDS = ("type", "unit", "version", "param_names", "setup_cache_key", "pretty_name", "timeout")
 
 # Runs in a fresh interpreter: asv_runner's discovery, reduced to what the comparison needs.
 _ASV_DISCOVERY = textwrap.dedent(
@@ -55,6 +57,8 @@ _ASV_DISCOVERY = textwrap.dedent(
         found[benchmark.name] = {
             "keys": keys if benchmark.params else ["()"],
             "type": benchmark.type, "unit": benchmark.unit, "version": benchmark.version,
+            "param_names": benchmark.param_names, "setup_cache_key": benchmark.setup_cache_key,
+            "pretty_name": benchmark.pretty_name, "timeout": benchmark.timeout,
         }
     with open(out, "w") as stream:
         json.dump(found, stream)
@@ -89,6 +93,10 @@ def pytest_collection_finish(session: Any) -> None:
                 "type": benchmark.asv_type,
                 "unit": benchmark.unit,
                 "version": benchmark.version,
+                "param_names": benchmark.param_names,
+                "setup_cache_key": benchmark.setup_cache_key,
+                "pretty_name": benchmark.pretty_name,
+                "timeout": benchmark.attr("timeout"),
                 "nodeids": [],
             },
         )
@@ -158,11 +166,11 @@ def discover_with_asv(suite: Path, work: Path) -> tuple[dict[str, Any], list[str
 def compare_discovery(plugin: dict[str, Any], asv: dict[str, Any]) -> dict[str, Any]:
     """Compare ids, params keys, type, unit and version of the two discoveries."""
     common = sorted(set(plugin) & set(asv))
-    differences: dict[str, list[str]] = {"keys": [], "type": [], "unit": [], "version": []}
+    differences: dict[str, list[str]] = {"keys": [], **{field: [] for field in COMPARED_FIELDS}}
     for name in common:
         if sorted(plugin[name]["keys"]) != sorted(asv[name]["keys"]):
             differences["keys"].append(name)
-        for field in ("type", "unit", "version"):
+        for field in COMPARED_FIELDS:
             if plugin[name][field] != asv[name][field]:
                 differences[field].append(f"{name}: {plugin[name][field]!r} vs {asv[name][field]!r}")
     duplicated = {name: info["nodeids"] for name, info in plugin.items() if len(info["nodeids"]) > 1}
@@ -188,7 +196,18 @@ def run_with_asv(suite: Path, pattern: str, work: Path) -> tuple[dict[str, dict[
     project = work / "asv-project"
     project.mkdir()
     _git(project, "init", "-q")
-    _git(project, "-c", "user.name=compare", "-c", "user.email=compare@localhost", "commit", "-q", "--allow-empty", "-m", "x")
+    _git(
+        project,
+        "-c",
+        "user.name=compare",
+        "-c",
+        "user.email=compare@localhost",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "x",
+    )
     commit = subprocess.run(
         ["git", "-C", str(project), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -206,12 +225,16 @@ def run_with_asv(suite: Path, pattern: str, work: Path) -> tuple[dict[str, dict[
     config_path = work / "asv.conf.json"
     config_path.write_text(json.dumps(config))
     asv = [sys.executable, "-m", "asv", "--config", str(config_path)]
-    subprocess.run([*asv, "machine", "--yes"], check=True, capture_output=True)
+    # asv keeps its machine file in the home folder: give it one of its own
+    (work / "home").mkdir()
+    env = {**os.environ, "HOME": str(work / "home")}
+    subprocess.run([*asv, "machine", "--yes"], check=True, capture_output=True, env=env)
     started = time.perf_counter()
     done = subprocess.run(
         [*asv, "run", "--python=same", "--record-samples", "--set-commit-hash", commit, "--bench", pattern],
         capture_output=True,
         text=True,
+        env=env,
     )
     wall = time.perf_counter() - started
     samples: dict[str, dict[str, list[float]]] = {}
