@@ -24,16 +24,22 @@ The rules follow asv 0.6 / asv_runner 0.3:
 
 from __future__ import annotations
 
-import collections
 import inspect
 import itertools
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 from ._benchmark_source import source_code, source_version
+from ._benchmark_types import (
+    BENCHMARK_TYPES,
+    BenchmarkType,
+    SkipNotImplemented,
+    benchmark_type_for,
+    is_skip_not_implemented,
+)
+from ._params import BenchmarkDefinitionError, normalise_params, params_key, repr_without_address, unique_reprs
 
 __all__ = [
     "BENCHMARK_TYPES",
@@ -47,141 +53,6 @@ __all__ = [
     "params_key",
     "repr_without_address",
 ]
-
-
-class SkipNotImplemented(NotImplementedError):
-    """Raise inside a benchmark (or its ``setup``) to skip it, as asv's exception of that name."""
-
-
-def is_skip_not_implemented(error: BaseException) -> bool:
-    """Tell whether ``error`` is asv's or our ``SkipNotImplemented`` (both skip a benchmark body).
-
-    Parameters
-    ----------
-    error : BaseException
-        The exception raised by a benchmark body.
-
-    Returns
-    -------
-    bool
-        True for an instance of any ``NotImplementedError`` subclass named ``SkipNotImplemented``.
-    """
-    return isinstance(error, NotImplementedError) and any(
-        cls.__name__ == "SkipNotImplemented" for cls in type(error).__mro__
-    )
-
-
-class BenchmarkDefinitionError(ValueError):
-    """A benchmark whose attributes cannot be used (for example ``params``/``param_names`` disagree).
-
-    Parameters
-    ----------
-    message : str
-        What is wrong, starting with the benchmark id.
-    benchmark_name : str, optional
-        The benchmark id, when known.
-    """
-
-    def __init__(self, message: str, benchmark_name: str = "") -> None:
-        super().__init__(message)
-        self.benchmark_name = benchmark_name
-
-
-@dataclass(frozen=True)
-class BenchmarkType:
-    """One kind of benchmark: how its name is recognised and what it measures.
-
-    Attributes
-    ----------
-    key : str
-        Short name: ``mem``, ``peakmem``, ``time``, ``timeraw`` or ``track``.
-    pattern : re.Pattern
-        Matches the function or method name.
-    asv_type : str
-        The ``type`` asv records (``memory``, ``peakmemory``, ``time``, ``track``).
-    default_unit : str
-        The unit asv records when the benchmark sets none.
-    """
-
-    key: str
-    pattern: re.Pattern[str]
-    asv_type: str
-    default_unit: str
-
-
-# asv registers its types alphabetically by module, and the first match wins.
-BENCHMARK_TYPES: tuple[BenchmarkType, ...] = (
-    BenchmarkType("mem", re.compile(r"^(Mem[A-Z_].+)|(mem_.+)$"), "memory", "bytes"),
-    BenchmarkType("peakmem", re.compile(r"^(PeakMem[A-Z_].+)|(peakmem_.+)$"), "peakmemory", "bytes"),
-    BenchmarkType("time", re.compile(r"^(Time[A-Z_].+)|(time_.+)$"), "time", "seconds"),
-    BenchmarkType("timeraw", re.compile(r"^(Timeraw[A-Z_].+)|(timeraw_.+)$"), "time", "seconds"),
-    BenchmarkType("track", re.compile(r"^(Track[A-Z_].+)|(track_.+)$"), "track", "unit"),
-)
-
-
-def benchmark_type_for(name: str) -> BenchmarkType | None:
-    """Return the benchmark type whose pattern matches ``name`` first, or None."""
-    for benchmark_type in BENCHMARK_TYPES:
-        if benchmark_type.pattern.match(name):
-            return benchmark_type
-    return None
-
-
-_ADDRESS = re.compile(r"^(<.*) at (0x[\da-fA-F]+)(>)$")
-
-
-def repr_without_address(value: Any) -> str:
-    """Return ``repr(value)`` with the memory address of a default repr removed.
-
-    Parameters
-    ----------
-    value : object
-        A parameter value.
-
-    Returns
-    -------
-    str
-        ``repr(value)``, except that ``<X object at 0x7f…>`` becomes ``<X object>`` when the
-        address really is the object's own (so that ids are the same in every process).
-    """
-    text = repr(value)
-    match = _ADDRESS.match(text)
-    if match:
-        default = _ADDRESS.match(object.__repr__(value))
-        if default and default[2] == match[2]:
-            return match[1] + match[3]
-    return text
-
-
-def _unique_reprs(values: Sequence[Any]) -> list[str]:
-    """Reprs of one parameter's values; a repr that occurs twice gets `` (0)``, `` (1)``, … as asv does."""
-    reprs = [repr_without_address(value) for value in values]
-    counts = collections.Counter(reprs)
-    seen: dict[str, int] = collections.defaultdict(int)
-    unique = []
-    for text in reprs:
-        if counts[text] > 1:
-            unique.append(f"{text} ({seen[text]})")
-            seen[text] += 1
-        else:
-            unique.append(text)
-    return unique
-
-
-def params_key(param_reprs: Sequence[str]) -> str:
-    """Return the key of one parameter combination in the reduced result files.
-
-    Parameters
-    ----------
-    param_reprs : sequence of str
-        asv's repr string of each parameter value, in ``param_names`` order.
-
-    Returns
-    -------
-    str
-        ``str()`` of the tuple of those strings: ``("'value'",)`` for one parameter, ``()`` for none.
-    """
-    return str(tuple(param_reprs))
 
 
 def _first_attr(sources: Sequence[Any], name: str, default: Any) -> Any:
@@ -201,40 +72,6 @@ def _all_attrs_ignoring_case(sources: Sequence[Any], name: str) -> list[Any]:
             raise BenchmarkDefinitionError(f"{owner} defines more than one {name!r} (names differing only in case)")
         found.extend(match for match in matches if match is not None)
     return found
-
-
-def _normalise_params(raw_params: Any, raw_names: Any, name: str) -> tuple[list[list[Any]], list[str], list[str]]:
-    """asv's reading of ``params`` and ``param_names``, and what is questionable about them.
-
-    asv accepts a ``param_names`` of the wrong length (cutting it, or adding ``paramN`` names)
-    and a parameter without values (the benchmark then has no combinations); so does the
-    plugin, so that such a suite still runs as under asv, but it says so.
-    """
-    try:
-        params = list(raw_params)
-    except TypeError:
-        raise BenchmarkDefinitionError(f"{name}: params must be a list, not {type(raw_params).__name__}") from None
-    if params and not isinstance(params[0], (list, tuple)):
-        params = [params]  # a flat list is the values of a single parameter
-    else:
-        params = [list(values) for values in params]
-    try:
-        names = [str(item) for item in raw_names]
-    except TypeError:
-        raise BenchmarkDefinitionError(f"{name}: param_names must be a list, not {type(raw_names).__name__}") from None
-    problems = []
-    if isinstance(raw_names, str):
-        problems.append(f"{name}: param_names is a string; asv takes each of its characters as a name")
-    if names and len(names) != len(params):
-        problems.append(
-            f"{name}: params has {len(params)} parameter(s) but param_names has {len(names)} name(s) {names!r}; "
-            "asv's rule applies: extra names are dropped, missing ones become param1, param2, ..."
-        )
-    names = names[: len(params)] + [f"param{index + 1}" for index in range(len(names), len(params))]
-    for values, param_name in zip(params, names):
-        if not values:
-            problems.append(f"{name}: parameter {param_name!r} has no values, so the benchmark has no combinations")
-    return params, names, problems
 
 
 def _setup_cache_key(func: Callable[..., Any] | None, root_package: str | None) -> str | None:
@@ -356,8 +193,8 @@ class Benchmark:
         )
         raw_params = benchmark.attr("params", [])
         raw_names = benchmark.attr("param_names", [])
-        benchmark.params, benchmark.param_names, benchmark.problems = _normalise_params(raw_params, raw_names, name)
-        benchmark.param_reprs = [_unique_reprs(values) for values in benchmark.params]
+        benchmark.params, benchmark.param_names, benchmark.problems = normalise_params(raw_params, raw_names, name)
+        benchmark.param_reprs = [unique_reprs(values) for values in benchmark.params]
         return benchmark
 
     # -- attributes ---------------------------------------------------------------------------

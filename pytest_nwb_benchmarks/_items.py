@@ -61,20 +61,11 @@ def benchmark_location(path: Path) -> tuple[str | None, str]:
 
 
 def outside_asv_packages(path: Path) -> bool:
-    """Tell whether asv would never import ``path``: its folder is no package, but sits in one.
+    """Tell whether asv would never import the file ``path``: its folder is no package, but sits in one.
 
     asv imports the modules of the benchmark package and of its sub-packages only; a folder
-    without ``__init__.py`` inside that package (data, helper scripts) is not searched.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        A ``.py`` file.
-
-    Returns
-    -------
-    bool
-        True when the file's folder has no ``__init__.py`` but the folder above it has one.
+    without ``__init__.py`` inside that package (data, helper scripts) is not searched, and the
+    answer is then True.
     """
     return not (path.parent / "__init__.py").exists() and (path.parent.parent / "__init__.py").exists()
 
