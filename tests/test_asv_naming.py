@@ -17,8 +17,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness_benchmarks.compare_with_asv import collect_with_plugin, compare_discovery, discover_with_asv
+from pytest_nwb_benchmarks._discovery import _type_of
+from pytest_nwb_benchmarks._params import normalise_params, unique_reprs
 
 pytest.importorskip("asv_runner")
 
@@ -287,3 +291,41 @@ def test_a_declared_name_selects_with_k_and_reaches_asv(suite: Path, tmp_path: P
     results = _results(tmp_path / "results")["results"]
     assert set(results) == {"bench_rules.Other.time_renamed", "bench_rules.Renamed.track_declared"}
     assert results["bench_rules.Renamed.track_declared"]["()"] == [1]
+
+
+_values = st.one_of(st.integers(-3, 3), st.text(max_size=2), st.none(), st.booleans(), st.floats(allow_nan=False))
+_params = st.one_of(
+    st.lists(_values, max_size=4),  # one parameter, given flat
+    st.lists(st.lists(_values, max_size=3), min_size=1, max_size=3),  # one list per parameter
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(params=_params, names=st.lists(st.text(min_size=1, max_size=3), max_size=4))
+def test_params_are_read_as_asv_runner_reads_them(params: list, names: list[str]) -> None:
+    from asv_runner.benchmarks._base import _unique_param_ids, _validate_params
+
+    theirs_params, theirs_names = _validate_params(params, names, "b")
+    ours_params, ours_names, problems = normalise_params(params, names, "b")
+    assert (ours_params, ours_names) == (theirs_params, theirs_names)
+    assert [unique_reprs(values) for values in ours_params] == _unique_param_ids(theirs_params)
+    # every case asv accepts silently but that is probably a mistake is reported
+    assert bool(problems) == (
+        (bool(names) and len(names) != len(ours_params)) or any(not values for values in ours_params)
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,8}(\.[A-Za-z_][A-Za-z0-9_]{0,8}){0,3}\Z"))
+def test_a_declared_name_gives_the_kind_asv_gives(name: str) -> None:
+    from asv_runner.benchmarks import benchmark_types
+
+    def func() -> None:
+        pass
+
+    func.benchmark_name = name  # type: ignore[attr-defined]
+    expected = next((kind for kind in benchmark_types if kind.name_regex.match(name.split(".")[-1])), None)
+    found = _type_of("helper", func)
+    assert (found is None) == (expected is None)
+    if found is not None:
+        assert found.pattern.pattern == expected.name_regex.pattern
