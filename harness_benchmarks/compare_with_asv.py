@@ -246,7 +246,9 @@ def run_with_asv(suite: Path, pattern: str, work: Path) -> tuple[dict[str, dict[
         for name, row in raw["results"].items():
             values = dict(zip(columns, row))
             keys = [str(tuple(c)) for c in itertools.product(*values["params"])] if values["params"] else ["()"]
-            for key, result, taken in zip(keys, values["result"], values.get("samples") or [None] * len(keys)):
+            # a benchmark that failed as a whole has None instead of its list of results
+            per_key = values["result"] or [None] * len(keys)
+            for key, result, taken in zip(keys, per_key, values.get("samples") or [None] * len(keys)):
                 if result is None:
                     continue
                 samples.setdefault(name, {})[key] = taken if taken is not None else [result]
