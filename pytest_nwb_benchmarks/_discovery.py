@@ -6,10 +6,15 @@ benchmarks import it too.
 The rules follow asv 0.6 / asv_runner 0.3:
 
 - every public name of the module is inspected, imported names included;
-- module-level functions and methods of non-abstract classes whose names match a benchmark
-  type (``time_``, ``timeraw_``, ``peakmem_``, ``mem_``, ``track_`` or their CamelCase forms)
-  are benchmarks; the first matching type wins, in the order mem, peakmem, time, timeraw,
-  track;
+- module-level functions, and the functions and methods of non-abstract classes, whose names
+  match a benchmark type (``time_``, ``timeraw_``, ``peakmem_``, ``mem_``, ``track_`` or their
+  CamelCase forms) are benchmarks; the first matching type wins, in the order mem, peakmem,
+  time, timeraw, track; other callables (``functools.partial``, builtins) are not;
+- the id is ``module.Class.function`` with the class's and the function's own ``__name__``
+  (not the name they are bound to in the module), unless the function sets
+  ``benchmark_name``: then that is the id, and its last dotted part decides the type;
+- a function with a true ``skip_benchmark`` attribute is not a benchmark (its class is then
+  not even instantiated);
 - an attribute is looked up on the function, then the class instance, then the module, and
   the first one found wins; ``setup`` and ``teardown`` are gathered from all three,
   case-insensitively;
@@ -19,14 +24,22 @@ The rules follow asv 0.6 / asv_runner 0.3:
 
 from __future__ import annotations
 
-import collections
 import inspect
 import itertools
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
+
+from ._benchmark_source import source_code, source_version
+from ._benchmark_types import (
+    BENCHMARK_TYPES,
+    BenchmarkType,
+    SkipNotImplemented,
+    benchmark_type_for,
+    is_skip_not_implemented,
+)
+from ._params import BenchmarkDefinitionError, normalise_params, params_key, repr_without_address, unique_reprs
 
 __all__ = [
     "BENCHMARK_TYPES",
@@ -40,141 +53,6 @@ __all__ = [
     "params_key",
     "repr_without_address",
 ]
-
-
-class SkipNotImplemented(NotImplementedError):
-    """Raise inside a benchmark (or its ``setup``) to skip it, as asv's exception of that name."""
-
-
-def is_skip_not_implemented(error: BaseException) -> bool:
-    """Tell whether ``error`` is asv's or our ``SkipNotImplemented`` (both skip a benchmark body).
-
-    Parameters
-    ----------
-    error : BaseException
-        The exception raised by a benchmark body.
-
-    Returns
-    -------
-    bool
-        True for an instance of any ``NotImplementedError`` subclass named ``SkipNotImplemented``.
-    """
-    return isinstance(error, NotImplementedError) and any(
-        cls.__name__ == "SkipNotImplemented" for cls in type(error).__mro__
-    )
-
-
-class BenchmarkDefinitionError(ValueError):
-    """A benchmark whose attributes cannot be used (for example ``params``/``param_names`` disagree).
-
-    Parameters
-    ----------
-    message : str
-        What is wrong, starting with the benchmark id.
-    benchmark_name : str, optional
-        The benchmark id, when known.
-    """
-
-    def __init__(self, message: str, benchmark_name: str = "") -> None:
-        super().__init__(message)
-        self.benchmark_name = benchmark_name
-
-
-@dataclass(frozen=True)
-class BenchmarkType:
-    """One kind of benchmark: how its name is recognised and what it measures.
-
-    Attributes
-    ----------
-    key : str
-        Short name: ``mem``, ``peakmem``, ``time``, ``timeraw`` or ``track``.
-    pattern : re.Pattern
-        Matches the function or method name.
-    asv_type : str
-        The ``type`` asv records (``memory``, ``peakmemory``, ``time``, ``track``).
-    default_unit : str
-        The unit asv records when the benchmark sets none.
-    """
-
-    key: str
-    pattern: re.Pattern[str]
-    asv_type: str
-    default_unit: str
-
-
-# asv registers its types alphabetically by module, and the first match wins.
-BENCHMARK_TYPES: tuple[BenchmarkType, ...] = (
-    BenchmarkType("mem", re.compile(r"^(Mem[A-Z_].+)|(mem_.+)$"), "memory", "bytes"),
-    BenchmarkType("peakmem", re.compile(r"^(PeakMem[A-Z_].+)|(peakmem_.+)$"), "peakmemory", "bytes"),
-    BenchmarkType("time", re.compile(r"^(Time[A-Z_].+)|(time_.+)$"), "time", "seconds"),
-    BenchmarkType("timeraw", re.compile(r"^(Timeraw[A-Z_].+)|(timeraw_.+)$"), "time", "seconds"),
-    BenchmarkType("track", re.compile(r"^(Track[A-Z_].+)|(track_.+)$"), "track", "unit"),
-)
-
-
-def benchmark_type_for(name: str) -> BenchmarkType | None:
-    """Return the benchmark type whose pattern matches ``name`` first, or None."""
-    for benchmark_type in BENCHMARK_TYPES:
-        if benchmark_type.pattern.match(name):
-            return benchmark_type
-    return None
-
-
-_ADDRESS = re.compile(r"^(<.*) at (0x[0-9a-fA-F]+)(>)$")
-
-
-def repr_without_address(value: Any) -> str:
-    """Return ``repr(value)`` with the memory address of a default repr removed.
-
-    Parameters
-    ----------
-    value : object
-        A parameter value.
-
-    Returns
-    -------
-    str
-        ``repr(value)``, except that ``<X object at 0x7f…>`` becomes ``<X object>`` when the
-        address really is the object's own (so that ids are the same in every process).
-    """
-    text = repr(value)
-    match = _ADDRESS.match(text)
-    if match:
-        default = _ADDRESS.match(object.__repr__(value))
-        if default and default[2] == match[2]:
-            return match[1] + match[3]
-    return text
-
-
-def _unique_reprs(values: Sequence[Any]) -> list[str]:
-    """Reprs of one parameter's values; a repr that occurs twice gets `` (0)``, `` (1)``, … as asv does."""
-    reprs = [repr_without_address(value) for value in values]
-    counts = collections.Counter(reprs)
-    seen: dict[str, int] = collections.defaultdict(int)
-    unique = []
-    for text in reprs:
-        if counts[text] > 1:
-            unique.append(f"{text} ({seen[text]})")
-            seen[text] += 1
-        else:
-            unique.append(text)
-    return unique
-
-
-def params_key(param_reprs: Sequence[str]) -> str:
-    """Return the key of one parameter combination in the reduced result files.
-
-    Parameters
-    ----------
-    param_reprs : sequence of str
-        asv's repr string of each parameter value, in ``param_names`` order.
-
-    Returns
-    -------
-    str
-        ``str()`` of the tuple of those strings: ``("'value'",)`` for one parameter, ``()`` for none.
-    """
-    return str(tuple(param_reprs))
 
 
 def _first_attr(sources: Sequence[Any], name: str, default: Any) -> Any:
@@ -194,29 +72,6 @@ def _all_attrs_ignoring_case(sources: Sequence[Any], name: str) -> list[Any]:
             raise BenchmarkDefinitionError(f"{owner} defines more than one {name!r} (names differing only in case)")
         found.extend(match for match in matches if match is not None)
     return found
-
-
-def _normalise_params(raw_params: Any, raw_names: Any, name: str) -> tuple[list[list[Any]], list[str]]:
-    try:
-        params = list(raw_params)
-    except TypeError:
-        raise BenchmarkDefinitionError(f"{name}: params must be a list, not {type(raw_params).__name__}") from None
-    if params and not isinstance(params[0], (list, tuple)):
-        params = [params]  # a flat list is the values of a single parameter
-    else:
-        params = [list(values) for values in params]
-    if isinstance(raw_names, str):
-        raise BenchmarkDefinitionError(f"{name}: param_names must be a list of strings, not a string")
-    names = [str(item) for item in raw_names]
-    if names and len(names) != len(params):
-        raise BenchmarkDefinitionError(
-            f"{name}: params has {len(params)} parameter(s) but param_names has {len(names)} name(s) {names!r}"
-        )
-    names += [f"param{index + 1}" for index in range(len(names), len(params))]
-    for values, param_name in zip(params, names):
-        if not values:
-            raise BenchmarkDefinitionError(f"{name}: parameter {param_name!r} has no values")
-    return params, names
 
 
 def _setup_cache_key(func: Callable[..., Any] | None, root_package: str | None) -> str | None:
@@ -262,6 +117,10 @@ class Benchmark:
         One name per parameter.
     param_reprs : list of list of str
         asv's repr of each value, made unique within each parameter.
+    overrides : dict
+        Attributes that win over the benchmark's own.
+    problems : list of str
+        Questionable definitions asv accepts (and the plugin with it), to be reported as warnings.
     """
 
     name: str
@@ -276,6 +135,7 @@ class Benchmark:
     param_names: list[str] = field(default_factory=list)
     param_reprs: list[list[str]] = field(default_factory=list)
     overrides: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
 
     @classmethod
     def load(
@@ -310,14 +170,15 @@ class Benchmark:
         Benchmark
             The benchmark, with ``params`` validated.
         """
-        benchmark_type = benchmark_type_for(func_name)
+        owner = module if class_name is None else getattr(module, class_name)
+        benchmark_type = _type_of(func_name, getattr(owner, func_name))
         if benchmark_type is None:
             raise BenchmarkDefinitionError(f"{name}: {func_name!r} is not a benchmark name")
         if class_name is None:
             instance = None
             func = getattr(module, func_name)
         else:
-            instance = getattr(module, class_name)()
+            instance = owner()
             func = getattr(instance, func_name)
         benchmark = cls(
             name=name,
@@ -332,8 +193,8 @@ class Benchmark:
         )
         raw_params = benchmark.attr("params", [])
         raw_names = benchmark.attr("param_names", [])
-        benchmark.params, benchmark.param_names = _normalise_params(raw_params, raw_names, name)
-        benchmark.param_reprs = [_unique_reprs(values) for values in benchmark.params]
+        benchmark.params, benchmark.param_names, benchmark.problems = normalise_params(raw_params, raw_names, name)
+        benchmark.param_reprs = [unique_reprs(values) for values in benchmark.params]
         return benchmark
 
     # -- attributes ---------------------------------------------------------------------------
@@ -399,6 +260,24 @@ class Benchmark:
         return self.benchmark_type.default_unit
 
     @property
+    def asv_type(self) -> str:
+        """The ``type`` asv records; a ``track_`` benchmark may set its own ``type`` attribute."""
+        if self.benchmark_type.key == "track":
+            return str(self.attr("type", "track"))
+        return self.benchmark_type.asv_type
+
+    @property
+    def code(self) -> str:
+        """asv's ``code``: the source of the benchmark, its setups and its setup_cache."""
+        return source_code([self.func, *self.setups, self.setup_cache])
+
+    @property
+    def version(self) -> str:
+        """asv's ``version``: the benchmark's own ``version`` attribute, else a hash of :attr:`code`."""
+        env = self.attr("env", None) if self.benchmark_type.key == "timeraw" else None
+        return source_version(self.code, self.attr("version", None), env if isinstance(env, dict) else None)
+
+    @property
     def pretty_name(self) -> str | None:
         """asv reads ``pretty_name`` from the function object only."""
         return getattr(self.func, "pretty_name", None)
@@ -429,30 +308,103 @@ def _is_benchmark_class(obj: Any) -> bool:
     return inspect.isclass(obj) and not inspect.isabstract(obj)
 
 
-def iter_benchmark_names(module: ModuleType) -> Iterator[tuple[str | None, str, int]]:
-    """Yield ``(class name or None, function name, source line)`` for every benchmark in ``module``.
+def declared_name(func: Any) -> str | None:
+    """Return the ``benchmark_name`` a benchmark function declares, or None.
+
+    Parameters
+    ----------
+    func : callable
+        The function (or method) as found in the module or class.
+
+    Returns
+    -------
+    str or None
+        The declared id.
+
+    Raises
+    ------
+    BenchmarkDefinitionError
+        When ``benchmark_name`` is set to something other than a non-empty string.
+    """
+    declared = getattr(func, "benchmark_name", None)
+    if declared is None:
+        return None
+    if not isinstance(declared, str) or not declared.strip():
+        where = getattr(func, "__qualname__", repr(func))
+        raise BenchmarkDefinitionError(f"{where}: benchmark_name must be a non-empty string, not {declared!r}")
+    return declared
+
+
+def _type_of(attr_name: str, func: Any) -> BenchmarkType | None:
+    """The type asv gives ``func``: from the last part of its ``benchmark_name``, else from its name."""
+    declared = declared_name(func)
+    return benchmark_type_for(declared.rsplit(".", 1)[-1] if declared else attr_name)
+
+
+@dataclass(frozen=True)
+class FoundBenchmark:
+    """Where a benchmark is and what asv calls it.
+
+    Attributes
+    ----------
+    class_name : str or None
+        The name the class is bound to in the module (None for a module-level function).
+    func_name : str
+        The name the function is bound to in the module or class.
+    name : str
+        asv's benchmark id.
+    line : int
+        First source line (0 if unknown).
+    """
+
+    class_name: str | None
+    func_name: str
+    name: str
+    line: int
+
+
+def iter_benchmark_names(module: ModuleType, id_prefix: str) -> Iterator[FoundBenchmark | BenchmarkDefinitionError]:
+    """Yield every benchmark of ``module`` (skipped ones left out), or the error of a broken one.
 
     Parameters
     ----------
     module : types.ModuleType
         An imported module.
+    id_prefix : str
+        The module's dotted path from the benchmark root.
 
     Yields
     ------
-    tuple
-        Class name (None for module-level functions), function name, first source line (0 if unknown).
+    FoundBenchmark or BenchmarkDefinitionError
+        One per benchmark, in the order of the names in the module (sorted), then of the members.
     """
-    for attr_name, value in sorted(vars(module).items()):
-        if attr_name.startswith("_"):
+
+    def identify(
+        class_attr: str | None, attr_name: str, func: Any, default_parts: list[str]
+    ) -> FoundBenchmark | BenchmarkDefinitionError | None:
+        if getattr(func, "skip_benchmark", False):
+            return None
+        try:
+            if _type_of(attr_name, func) is None:
+                return None
+            name = declared_name(func) or ".".join(part for part in [id_prefix, *default_parts] if part)
+        except BenchmarkDefinitionError as error:
+            return BenchmarkDefinitionError(str(error), ".".join([id_prefix, *default_parts]))
+        return FoundBenchmark(class_attr, attr_name, name, _line_of(func))
+
+    for module_attr, value in sorted(vars(module).items()):
+        if module_attr.startswith("_"):
             continue
         if _is_benchmark_class(value):
             for member_name, member in inspect.getmembers(value):
-                if callable(member) and benchmark_type_for(member_name) is not None:
-                    yield attr_name, member_name, _line_of(member)
-        elif inspect.isfunction(value) and benchmark_type_for(attr_name) is not None:
-            if getattr(value, "skip_benchmark", False):
-                continue
-            yield None, attr_name, _line_of(value)
+                if inspect.isfunction(member) or inspect.ismethod(member):
+                    found = identify(module_attr, member_name, member, [value.__name__, member_name])
+                    if found is not None:
+                        yield found
+        elif inspect.isfunction(value):
+            found = identify(None, module_attr, value, [value.__name__])
+            if found is not None:
+                yield found
 
 
 def _line_of(obj: Any) -> int:
@@ -481,17 +433,17 @@ def discover_benchmarks(
     Benchmark or BenchmarkDefinitionError
         One per benchmark found; a broken one yields its error so that the others still run.
     """
-    for class_name, func_name, _ in iter_benchmark_names(module):
-        parts = [id_prefix, class_name, func_name] if class_name else [id_prefix, func_name]
-        name = ".".join(part for part in parts if part)
+    for found in iter_benchmark_names(module, id_prefix):
+        if isinstance(found, BenchmarkDefinitionError):
+            yield found
+            continue
+        name = found.name
         try:
-            benchmark = Benchmark.load(module, class_name, func_name, name, root_package)
+            benchmark = Benchmark.load(module, found.class_name, found.func_name, name, root_package)
         except BenchmarkDefinitionError as error:
             yield BenchmarkDefinitionError(str(error), name)
             continue
         except Exception as error:  # noqa: BLE001 - a class that cannot be instantiated
-            yield BenchmarkDefinitionError(f"{name}: cannot instantiate {class_name}: {error!r}", name)
-            continue
-        if getattr(benchmark.func, "skip_benchmark", False):
+            yield BenchmarkDefinitionError(f"{name}: cannot instantiate {found.class_name}: {error!r}", name)
             continue
         yield benchmark

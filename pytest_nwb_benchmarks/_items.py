@@ -17,7 +17,14 @@ import pytest
 from ._discovery import Benchmark, BenchmarkDefinitionError, discover_benchmarks, repr_without_address
 from ._outcome import Outcome
 
-__all__ = ["BenchmarkClass", "BenchmarkFailure", "BenchmarkItem", "BenchmarkModule", "benchmark_location"]
+__all__ = [
+    "BenchmarkClass",
+    "BenchmarkFailure",
+    "BenchmarkItem",
+    "BenchmarkModule",
+    "benchmark_location",
+    "outside_asv_packages",
+]
 
 
 class BenchmarkFailure(Exception):
@@ -51,6 +58,16 @@ def benchmark_location(path: Path) -> tuple[str | None, str]:
     if len(parts) == 1:
         return None, parts[0]
     return parts[0], ".".join(parts[1:])
+
+
+def outside_asv_packages(path: Path) -> bool:
+    """Tell whether asv would never import the file ``path``: its folder is no package, but sits in one.
+
+    asv imports the modules of the benchmark package and of its sub-packages only; a folder
+    without ``__init__.py`` inside that package (data, helper scripts) is not searched, and the
+    answer is then True.
+    """
+    return not (path.parent / "__init__.py").exists() and (path.parent.parent / "__init__.py").exists()
 
 
 def _readable(value: Any) -> str:
@@ -211,6 +228,8 @@ class BenchmarkModule(pytest.Module):
                 broken.error = found
                 collected.append(broken)
                 continue
+            for problem in found.problems:
+                self.warn(pytest.PytestCollectionWarning(problem))
             by_class.setdefault(found.class_name, []).append(found)
         for class_name, benchmarks in by_class.items():
             if class_name is None:

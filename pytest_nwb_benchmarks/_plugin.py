@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ._hint import finish_without_benchmarks, hint_for, note_candidate, note_worker_files
-from ._items import BenchmarkItem, BenchmarkModule
+from ._items import BenchmarkItem, BenchmarkModule, outside_asv_packages
 from ._outcome import Outcome
 from ._recorder import RunRecorder, WrittenFiles
 from ._summary import format_summary
@@ -201,6 +201,8 @@ def _is_pytest_file(config: pytest.Config, path: Path) -> bool:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     config = parent.config
     if file_path.suffix != ".py" or _is_pytest_file(config, file_path):
+        return None
+    if outside_asv_packages(file_path):
         return None
     if not config.getoption("nwb_bench"):
         note_candidate(config, file_path)  # for the hint that --nwb-bench runs it, if it holds benchmarks

@@ -76,17 +76,17 @@ class RunRecorder:
         self._positions[(benchmark.name, item.params_key)] = item.combination_index
         if precision is not None:
             self.precision.setdefault(benchmark.name, {})[item.params_key] = precision
-        entry = self.benchmarks.setdefault(
-            benchmark.name,
-            {
-                "type": benchmark.benchmark_type.asv_type,
+        if benchmark.name not in self.benchmarks:
+            self.benchmarks[benchmark.name] = {
+                "type": benchmark.asv_type,
                 "unit": benchmark.unit,
+                "version": benchmark.version,
                 "param_names": list(benchmark.param_names),
                 "number": {},
-            },
-        )
-        if benchmark.pretty_name:
-            entry["pretty_name"] = benchmark.pretty_name
+            }
+            if benchmark.pretty_name:
+                self.benchmarks[benchmark.name]["pretty_name"] = benchmark.pretty_name
+        entry = self.benchmarks[benchmark.name]
         if outcome.number is not None:
             entry["number"][item.params_key] = outcome.number
 
