@@ -271,7 +271,7 @@ def test_update_database_builds_parquet_tables_from_reference_files(client, serv
     assert again.json["status"] == "unchanged"
     assert remote_commit_count(bare(server_home, "database")) == commits
     # A rebuild from scratch reads every file and gives the same rows (in other chunks).
-    rebuilt = client.post("/data/update-database", query_string={"rebuild": "1"}).json
+    rebuilt = client.post("/data/update-database", query_string={"rebuild": "1"}, json={}).json
     assert rebuilt["rebuilt"] and rebuilt["files_read"] == len(files) and rebuilt["counts"] == counts
     fresh = read_tables(server_home, tmp_path / "again")
     for name in ("samples", "series", "runs"):
