@@ -36,18 +36,20 @@ _CACHE_SIZE = 32
 #: searched for steps). Older runs can still be named in a comparison's address. This bounds what
 #: any request reads and holds, whatever the store holds.
 RECENT_RUNS = 200
-#: Result files kept read in memory (stored files never change, so they are kept across commits).
+#: Result files kept read in memory (stored files never change, so they are kept across commits),
+#: by store folder and run id.
 _FILES_KEPT = 256
-_files: OrderedDict[str, ResultFile] = OrderedDict()
+_files: OrderedDict[tuple[str, str], ResultFile] = OrderedDict()
 
 
 def _result_file(run_id: str) -> ResultFile | None:
     """One run's result file, read from the results store (or the memory of recent reads); None if unreadable."""
-    with _lock:
-        if run_id in _files:
-            _files.move_to_end(run_id)
-            return _files[run_id]
     store = service().results
+    key = (str(store.clone_dir), run_id)
+    with _lock:
+        if key in _files:
+            _files.move_to_end(key)
+            return _files[key]
     with store.locked() as root:
         path = Path(root) / "results" / f"{run_id}.json"
         try:
@@ -55,7 +57,7 @@ def _result_file(run_id: str) -> ResultFile | None:
         except (InvalidResultFile, OSError):
             return None
     with _lock:
-        _files[run_id] = run
+        _files[key] = run
         while len(_files) > _FILES_KEPT:
             _files.popitem(last=False)
     return run
