@@ -136,8 +136,10 @@ def test_mismatched_param_names_follow_asv_with_a_warning(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(
         ["*PytestCollectionWarning: bench_basic.Bad.track_x: params has 2 parameter(s) but param_names has 1 name(s)*"]
     )
-    # asv runs it, with the missing name made up: so does the plugin
-    result.assert_outcomes(passed=3, warnings=1)
+    # asv runs it, with the missing name made up: so does the plugin (one warning of its own; pytest
+    # may add its assertion-rewriting warnings when the plugin was imported before the run)
+    result.assert_outcomes(passed=3)
+    assert result.stdout.str().count("PytestCollectionWarning") == 1
     (path,) = [path for path in pytester.path.joinpath("results").glob("*.json") if "results" in path.read_text()]
     assert json.loads(path.read_text())["benchmarks"]["bench_basic.Bad.track_x"]["param_names"] == [
         "only_one",
