@@ -93,7 +93,9 @@ def smallest_p(m: int, n: int) -> float:
     """
     if m < 1 or n < 1:
         return 1.0
-    return 1.0 / math.comb(m + n, min(m, n))
+    arrangements = math.comb(m + n, min(m, n))
+    # Past a float's range (thousands of samples a side) the smallest p-value is 0 for every purpose.
+    return 1.0 / arrangements if arrangements.bit_length() < 1000 else 0.0
 
 
 def _ranks(a: np.ndarray, b: np.ndarray, a_wins_ties: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -234,3 +234,14 @@ def test_any_valid_results_compare_to_strict_json(before: dict, after: dict, thr
     assert sum(document[verdict] for verdict in ("faster", "slower", "same", "uncertain")) == len(document["rows"])
     format_comparison(comparison, fmt="markdown", sort="ratio")
     format_comparison(comparison, fmt="table", sort="verdict")
+
+
+def test_thousands_of_samples_a_side_are_judged() -> None:
+    from pytest_nwb_benchmarks._verdict import judge_samples, smallest_p
+
+    assert smallest_p(2000, 3000) == 0.0 and 0.0 < smallest_p(10, 10) < 1e-5
+    rng = np.random.default_rng(1)
+    before = list(rng.lognormal(0.0, 0.05, 3000))
+    after = list(rng.lognormal(np.log(1.5), 0.05, 2000))
+    assert judge_samples(before, after, threshold=0.1).verdict == "slower"
+    assert judge_samples(before, before[::-1], threshold=0.1).verdict == "same"
