@@ -148,7 +148,9 @@ def test_medians_agree_for_benchmarks_of_a_millisecond_or_more(both_runs: tuple[
             if reference < 1e-3:
                 continue
             compared += 1
-            assert statistics.median(native[name][key]) == pytest.approx(reference, rel=0.10), (name, key)
+            # Loose on purpose: a sleep of a few ms scatters by 10-20 % between processes on a shared
+            # machine, while a semantic difference (setup timed, calls miscounted) is a factor of 2 or more.
+            assert statistics.median(native[name][key]) == pytest.approx(reference, rel=0.5), (name, key)
     assert compared >= 2
 
 

