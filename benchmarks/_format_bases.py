@@ -2,7 +2,7 @@
 
 The classes here start with an underscore, so neither asv nor the plugin collects them; the modules
 ``time_zarr_*``, ``time_lindi_*`` and ``network_tracking_formats`` subclass them once per method (see
-:mod:`pytest_nwb_benchmarks._format_methods`), with the same timing settings as the HDF5 benchmarks:
+:mod:`pytest_nwb_benchmarks.nwb._format_methods`), with the same timing settings as the HDF5 benchmarks:
 one call per sample on cold caches.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_nwb_benchmarks._assets import resolve_slice_case
-from pytest_nwb_benchmarks._format_methods import dataset_of, open_with, resolve_format_asset, tracking_reader
-from pytest_nwb_benchmarks._network import network_statistics_result, plan_network_tracking
-from pytest_nwb_benchmarks._zarr_readers import close_zarr_opened
+from pytest_nwb_benchmarks.nwb._assets import resolve_slice_case
+from pytest_nwb_benchmarks.nwb._format_methods import dataset_of, open_with, resolve_format_asset, tracking_reader
+from pytest_nwb_benchmarks.nwb._zarr_readers import close_zarr_opened
+from pytest_nwb_benchmarks.nwb.network import network_statistics_result, plan_network_tracking
 
 from .params import FORMAT_LOCAL_FILES, FORMAT_LOCAL_SLICES, FORMAT_REMOTE_FILES, FORMAT_REMOTE_SLICES, LATENCIES_MS
 

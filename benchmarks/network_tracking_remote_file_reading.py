@@ -9,9 +9,8 @@ statistics (requests, bytes down and up, connections, per-request latencies; see
 
 from __future__ import annotations
 
-from pytest_nwb_benchmarks._assets import resolve_asset
-from pytest_nwb_benchmarks._network import network_statistics_result, plan_network_tracking
-from pytest_nwb_benchmarks._readers import (
+from pytest_nwb_benchmarks.nwb._assets import resolve_asset
+from pytest_nwb_benchmarks.nwb._readers import (
     close_opened,
     read_hdf5_h5py_fsspec_https_no_cache,
     read_hdf5_h5py_fsspec_https_with_cache,
@@ -29,6 +28,7 @@ from pytest_nwb_benchmarks._readers import (
     read_hdf5_pynwb_ros3,
     require_ros3,
 )
+from pytest_nwb_benchmarks.nwb.network import network_statistics_result, plan_network_tracking
 
 from . import time_remote_file_reading as _timed
 

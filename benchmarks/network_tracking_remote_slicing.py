@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_nwb_benchmarks._assets import resolve_asset, resolve_slice_case
-from pytest_nwb_benchmarks._network import network_activity_tracker, network_statistics_result, plan_network_tracking
-from pytest_nwb_benchmarks._readers import (
+from pytest_nwb_benchmarks.nwb._assets import resolve_asset, resolve_slice_case
+from pytest_nwb_benchmarks.nwb._readers import (
     close_opened,
     get_object_by_name,
     read_hdf5_h5py_fsspec_https_no_cache,
@@ -30,6 +29,7 @@ from pytest_nwb_benchmarks._readers import (
     read_hdf5_pynwb_ros3,
     require_ros3,
 )
+from pytest_nwb_benchmarks.nwb.network import network_activity_tracker, network_statistics_result, plan_network_tracking
 
 from . import time_remote_slicing as _timed
 from .params import REMOTE_SLICES

@@ -2,7 +2,7 @@
 
 Every value is a plain string or int known at import time (asv pickles parameters and compares them
 across runs); the benchmarks turn them into paths and URLs in ``setup`` with
-:func:`pytest_nwb_benchmarks._assets.resolve_asset`. The grid follows the target
+:func:`pytest_nwb_benchmarks.nwb._assets.resolve_asset`. The grid follows the target
 (``NWB_BENCHMARKS_TARGET``), the size profile (``NWB_BENCHMARKS_PROFILE``) and the latencies
 (``NWB_BENCHMARKS_LATENCIES``), which the session sets before the suite is imported.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from pytest_nwb_benchmarks._assets import asset_names, current_target, resolve_slice_case, slice_cases
+from pytest_nwb_benchmarks.nwb._assets import asset_names, current_target, resolve_slice_case, slice_cases
 
 __all__ = [
     "LATENCIES_MS",

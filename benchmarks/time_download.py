@@ -13,8 +13,8 @@ from typing import Any
 
 import requests
 
-from pytest_nwb_benchmarks._assets import resolve_asset
-from pytest_nwb_benchmarks._readers import (
+from pytest_nwb_benchmarks.nwb._assets import resolve_asset
+from pytest_nwb_benchmarks.nwb._readers import (
     FSSPEC_BLOCK_SIZE,
     REMFILE_BYTES_PER_THREAD,
     REMFILE_CHUNK_INCREMENT_FACTOR,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_nwb_benchmarks._assets import resolve_asset, resolve_slice_case
-from pytest_nwb_benchmarks._readers import (
+from pytest_nwb_benchmarks.nwb._assets import resolve_asset, resolve_slice_case
+from pytest_nwb_benchmarks.nwb._readers import (
     close_opened,
     get_object_by_name,
     read_hdf5_h5py_local,

@@ -1,7 +1,7 @@
 """The physical limit of every slice: read exactly the bytes HDF5 needs for it, and nothing else.
 
 ``setup`` works out the byte ranges from the dataset's chunk layout
-(:func:`~pytest_nwb_benchmarks._byte_ranges.needed_byte_ranges`), opens the connection or the file,
+(:func:`~pytest_nwb_benchmarks.nwb._byte_ranges.needed_byte_ranges`), opens the connection or the file,
 allocates one buffer per range and reads the ranges once into them (so the page cache and the buffers'
 memory are as warm as a reader's after its own ``setup``). The timed part fetches them again, into
 those buffers, with plain HTTP range requests, all in flight at once on keep-alive connections opened in
@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import os
 
-from pytest_nwb_benchmarks._assets import ResolvedAsset, resolve_asset, resolve_slice_case
-from pytest_nwb_benchmarks._byte_ranges import (
+from pytest_nwb_benchmarks.nwb._assets import ResolvedAsset, resolve_asset, resolve_slice_case
+from pytest_nwb_benchmarks.nwb._byte_ranges import (
     HttpRangeFetcher,
     needed_byte_ranges,
     pread_into,
     range_buffers,
     total_bytes,
 )
-from pytest_nwb_benchmarks._readers import close_opened, read_hdf5_h5py_local, read_hdf5_h5py_remfile_no_cache
+from pytest_nwb_benchmarks.nwb._readers import close_opened, read_hdf5_h5py_local, read_hdf5_h5py_remfile_no_cache
 
 from .params import LATENCIES_MS, LOCAL_SLICES, REMOTE_SLICES
 

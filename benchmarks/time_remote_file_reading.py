@@ -6,8 +6,8 @@ latency; a sample is one open of a file nothing was cached for.
 
 from __future__ import annotations
 
-from pytest_nwb_benchmarks._assets import resolve_asset
-from pytest_nwb_benchmarks._readers import (
+from pytest_nwb_benchmarks.nwb._assets import resolve_asset
+from pytest_nwb_benchmarks.nwb._readers import (
     close_opened,
     read_hdf5_h5py_fsspec_https_no_cache,
     read_hdf5_h5py_fsspec_https_with_cache,

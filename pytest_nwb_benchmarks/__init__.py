@@ -14,9 +14,9 @@ __version__ = "0.1.0"
 
 # public name -> private module that defines it
 _PUBLIC_NAMES: dict[str, str] = {
-    "SkipNotImplemented": "._discovery",
-    "benchmarks_home": "._paths",
-    "cache_dir": "._paths",
+    "SkipNotImplemented": "pytest_nwb_benchmarks.collect._discovery",
+    "benchmarks_home": "pytest_nwb_benchmarks.utils._paths",
+    "cache_dir": "pytest_nwb_benchmarks.utils._paths",
 }
 
 
@@ -26,13 +26,26 @@ def _register(module: str, *names: str) -> None:
 
 
 # One line per room of the house; each names what that module makes public.
-_register("._machine", "collect_machine_header")
-_register("._environment", "collect_environment_header")
-_register("._result_files", "write_result_file", "read_result_file")
-_register("._nwb_files", "ensure_nwb_file", "ensure_all_nwb_files", "nwb_file_spec", "slices_for", "NWBFileSpec")
-_register("._streaming_server", "StreamingServer", "ServerInfo", "StreamingServerUnavailable", "current_server")
+_register("pytest_nwb_benchmarks.results._machine", "collect_machine_header")
+_register("pytest_nwb_benchmarks.results._environment", "collect_environment_header")
+_register("pytest_nwb_benchmarks.results._result_files", "write_result_file", "read_result_file")
 _register(
-    "._readers",
+    "pytest_nwb_benchmarks.nwb._nwb_files",
+    "ensure_nwb_file",
+    "ensure_all_nwb_files",
+    "nwb_file_spec",
+    "slices_for",
+    "NWBFileSpec",
+)
+_register(
+    "pytest_nwb_benchmarks.nwb._streaming_server",
+    "StreamingServer",
+    "ServerInfo",
+    "StreamingServerUnavailable",
+    "current_server",
+)
+_register(
+    "pytest_nwb_benchmarks.nwb._readers",
     *(
         f"read_hdf5_{api}_{method}"
         for api in ("h5py", "pynwb")
@@ -48,10 +61,10 @@ _register(
         )
     ),
 )
-_register("._zarr_files", "ensure_zarr_store", "ensure_all_zarr_stores", "zarr_available")
-_register("._lindi_files", "ensure_lindi_file", "ensure_all_lindi_files", "publish_lindi")
+_register("pytest_nwb_benchmarks.nwb._zarr_files", "ensure_zarr_store", "ensure_all_zarr_stores", "zarr_available")
+_register("pytest_nwb_benchmarks.nwb._lindi_files", "ensure_lindi_file", "ensure_all_lindi_files", "publish_lindi")
 _register(
-    "._zarr_readers",
+    "pytest_nwb_benchmarks.nwb._zarr_readers",
     "read_zarr_zarr_local",
     "read_zarr_pynwb_local",
     "read_zarr_zarr_https",
@@ -62,13 +75,19 @@ _register(
     "read_lindi_pynwb",
     "close_zarr_opened",
 )
-_register("._network", "network_activity_tracker", "NetworkTracker")
-_register("._reduce", "reduce_asv_results", "reduce_asv_results_file", "ReducedResults", "AsvResultsError")
-_register("._pytest_benchmark", "reduce_pytest_benchmark", "PytestBenchmarkFileError")
-_register("._pytest_benchmark_export", "export_result_file", "to_pytest_benchmark")
-_register("._verdict", "judge_samples", "mann_whitney_p", "Verdict")
+_register("pytest_nwb_benchmarks.nwb.network", "network_activity_tracker", "NetworkTracker")
 _register(
-    "._compare",
+    "pytest_nwb_benchmarks.results._reduce",
+    "reduce_asv_results",
+    "reduce_asv_results_file",
+    "ReducedResults",
+    "AsvResultsError",
+)
+_register("pytest_nwb_benchmarks.results._pytest_benchmark", "reduce_pytest_benchmark", "PytestBenchmarkFileError")
+_register("pytest_nwb_benchmarks.results._pytest_benchmark_export", "export_result_file", "to_pytest_benchmark")
+_register("pytest_nwb_benchmarks.report._verdict", "judge_samples", "mann_whitney_p", "Verdict")
+_register(
+    "pytest_nwb_benchmarks.report._compare",
     "compare_runs",
     "compare_result_files",
     "resolve_run",
@@ -76,11 +95,17 @@ _register(
     "ComparisonRow",
     "IncomparableRuns",
 )
-_register("._compare_cli", "format_comparison")
-_register("._regressions", "find_steps", "Step")
-_register("._upload", "upload_result_files", "UploadOutcome", "UploadTracker", "UploadTrackerError")
-_register("._precision", "median_interval", "MedianInterval", "PrecisionSettings")
-_register("._system_check", "check_system", "SystemCheck")
+_register("pytest_nwb_benchmarks.report._compare_cli", "format_comparison")
+_register("pytest_nwb_benchmarks.report._regressions", "find_steps", "Step")
+_register(
+    "pytest_nwb_benchmarks.upload._upload",
+    "upload_result_files",
+    "UploadOutcome",
+    "UploadTracker",
+    "UploadTrackerError",
+)
+_register("pytest_nwb_benchmarks.run._precision", "median_interval", "MedianInterval", "PrecisionSettings")
+_register("pytest_nwb_benchmarks.run._system_check", "check_system", "SystemCheck")
 
 
 def __getattr__(name: str) -> Any:

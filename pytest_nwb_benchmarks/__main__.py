@@ -11,14 +11,17 @@ import sys
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "compare": ("._compare_cli", "compare two runs and judge each benchmark faster, slower, same or uncertain"),
-    "export": ("._pytest_benchmark_export", "write a result file as pytest-benchmark JSON"),
-    "limit-report": ("._limit_report", "compare each NWB reading method of a result file with the physical limit"),
-    "machine": ("._machine", "print this machine's header and its hash"),
-    "reduce": ("._reduce", "reduce asv results or pytest-benchmark JSON into the project's result files"),
-    "regressions": ("._regressions", "find the steps (regressions and improvements) in a results folder's history"),
-    "system-check": ("._system_check", "check whether this machine is fit to measure on right now"),
-    "upload": ("._upload", "upload result files to the results server"),
+    "compare": (".report._compare_cli", "compare two runs and judge each benchmark faster, slower, same or uncertain"),
+    "export": (".results._pytest_benchmark_export", "write a result file as pytest-benchmark JSON"),
+    "limit-report": (".nwb._limit_report", "compare each NWB reading method of a result file with the physical limit"),
+    "machine": (".results._machine", "print this machine's header and its hash"),
+    "reduce": (".results._reduce", "reduce asv results or pytest-benchmark JSON into the project's result files"),
+    "regressions": (
+        ".report._regressions",
+        "find the steps (regressions and improvements) in a results folder's history",
+    ),
+    "system-check": (".run._system_check", "check whether this machine is fit to measure on right now"),
+    "upload": (".upload._upload", "upload result files to the results server"),
 }
 
 
@@ -37,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["--version"], ["-V"]):
-        from . import __version__
+        from pytest_nwb_benchmarks import __version__
 
         print(f"pytest-nwb-benchmarks {__version__}")
         return 0

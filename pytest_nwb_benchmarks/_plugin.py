@@ -15,21 +15,27 @@ from typing import Any
 
 import pytest
 
-from ._hint import finish_without_benchmarks, hint_for, note_candidate, note_worker_files
-from ._items import BenchmarkItem, BenchmarkModule, outside_asv_packages
-from ._outcome import Outcome
-from ._recorder import RunRecorder, WrittenFiles
-from ._summary import format_summary
-from ._xdist import RefusedInWorker, XdistSwitchedOff, in_worker, switch_off_requested, switch_off_resolved
+from pytest_nwb_benchmarks.collect._hint import finish_without_benchmarks, hint_for, note_candidate, note_worker_files
+from pytest_nwb_benchmarks.collect._items import BenchmarkItem, BenchmarkModule, outside_asv_packages
+from pytest_nwb_benchmarks.report._summary import format_summary
+from pytest_nwb_benchmarks.run._outcome import Outcome
+from pytest_nwb_benchmarks.run._recorder import RunRecorder, WrittenFiles
+from pytest_nwb_benchmarks.run._xdist import (
+    RefusedInWorker,
+    XdistSwitchedOff,
+    in_worker,
+    switch_off_requested,
+    switch_off_resolved,
+)
 
 __all__ = ["record_outcome", "recorder_rows", "results_dir", "runner_for"]
 
 # The plugin's other rooms, registered with it so that they need no entry points of their own: the
 # precision options, --nwb-compare, and pytest-benchmark tests in a benchmark run.
 pytest_plugins = [
-    "pytest_nwb_benchmarks._precision_plugin",
-    "pytest_nwb_benchmarks._compare_plugin",
-    "pytest_nwb_benchmarks._pytest_benchmark_plugin",
+    "pytest_nwb_benchmarks.run._precision_plugin",
+    "pytest_nwb_benchmarks.report._compare_plugin",
+    "pytest_nwb_benchmarks.run._pytest_benchmark_plugin",
 ]
 
 _RUNNER = pytest.StashKey[Any]()
@@ -48,7 +54,7 @@ BENCHMARK_MARKERS = {
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from . import _hookspec
+    from pytest_nwb_benchmarks import _hookspec
 
     pluginmanager.add_hookspecs(_hookspec)
 
@@ -132,12 +138,12 @@ def _make_runner(config: pytest.Config) -> Any:
                 "--nwb-debug runs benchmarks in the pytest process; it cannot be combined with --nwb-runner=asv"
             )
         try:
-            from ._asv_runner import AsvRunner
+            from pytest_nwb_benchmarks.run._asv_runner import AsvRunner
         except ImportError as error:
             raise pytest.UsageError(f"--nwb-runner=asv is unavailable: {error}") from None
         return AsvRunner(config)
-    from ._native_runner import NativeRunner
-    from ._precision_plugin import precision_runner_options
+    from pytest_nwb_benchmarks.run._native_runner import NativeRunner
+    from pytest_nwb_benchmarks.run._precision_plugin import precision_runner_options
 
     return NativeRunner(
         setup_semantics=config.getoption("nwb_setup_semantics"),
@@ -227,7 +233,7 @@ def _commit_hash(config: pytest.Config, written: WrittenFiles) -> str:
     override = config.getoption("nwb_commit_hash")
     if override:
         return override
-    from ._commit import current_commit
+    from pytest_nwb_benchmarks.run._commit import current_commit
 
     commit = current_commit(config.rootpath)
     if commit.commit_hash is None:

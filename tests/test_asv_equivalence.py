@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_nwb_benchmarks._reduce import reduce_asv_results
+from pytest_nwb_benchmarks.results._reduce import reduce_asv_results
 
 pytest_plugins = ["pytester"]
 

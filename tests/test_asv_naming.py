@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness_benchmarks.compare_with_asv import collect_with_plugin, compare_discovery, discover_with_asv
-from pytest_nwb_benchmarks._discovery import _type_of
-from pytest_nwb_benchmarks._params import normalise_params, unique_reprs
+from pytest_nwb_benchmarks.collect._discovery import _type_of
+from pytest_nwb_benchmarks.collect._params import normalise_params, unique_reprs
 
 pytest.importorskip("asv_runner")
 

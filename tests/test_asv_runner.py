@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from pytest_nwb_benchmarks._reduce import find_asv_results_files, load_asv_results, reduce_asv_results
+from pytest_nwb_benchmarks.results._reduce import find_asv_results_files, load_asv_results, reduce_asv_results
 
 pytest.importorskip("asv")
 

@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from pytest_nwb_benchmarks._byte_ranges import (
+from pytest_nwb_benchmarks.nwb._byte_ranges import (
     HttpRangeFetcher,
     merge_ranges,
     needed_byte_ranges,
@@ -20,8 +20,8 @@ from pytest_nwb_benchmarks._byte_ranges import (
     read_ranges_pread,
     total_bytes,
 )
-from pytest_nwb_benchmarks._nwb_files import ensure_all_nwb_files
-from pytest_nwb_benchmarks._streaming_server import ServerInfo, StreamingServer
+from pytest_nwb_benchmarks.nwb._nwb_files import ensure_all_nwb_files
+from pytest_nwb_benchmarks.nwb._streaming_server import ServerInfo, StreamingServer
 
 SHAPE = (100, 40, 3)
 # Every element holds its own flat index, so the bytes of a range say which elements they are.
@@ -208,7 +208,7 @@ def small_nwb_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
 
 
 def test_synthetic_nwb_slices_need_what_the_spec_says(small_nwb_files: dict[str, Path]) -> None:
-    from pytest_nwb_benchmarks._nwb_files import nwb_file_spec, slices_for
+    from pytest_nwb_benchmarks.nwb._nwb_files import nwb_file_spec, slices_for
 
     for case, compression in itertools.product(("ecephys", "ophys", "icephys"), ("uncompressed",)):
         spec = nwb_file_spec(case, compression, "small")

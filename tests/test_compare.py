@@ -218,8 +218,8 @@ RESULTS = st.dictionaries(
 @given(RESULTS, RESULTS, st.floats(0.0, 2.0))
 def test_any_valid_results_compare_to_strict_json(before: dict, after: dict, threshold: float) -> None:
     from pytest_nwb_benchmarks import compare_result_files
-    from pytest_nwb_benchmarks._compare_cli import format_comparison
-    from pytest_nwb_benchmarks._result_files import ResultFile
+    from pytest_nwb_benchmarks.report._compare_cli import format_comparison
+    from pytest_nwb_benchmarks.results._result_files import ResultFile
 
     runs = [
         ResultFile(2, stamp, "c" * 40, ENVIRONMENT, MACHINE, results)
@@ -237,7 +237,7 @@ def test_any_valid_results_compare_to_strict_json(before: dict, after: dict, thr
 
 
 def test_thousands_of_samples_a_side_are_judged() -> None:
-    from pytest_nwb_benchmarks._verdict import judge_samples, smallest_p
+    from pytest_nwb_benchmarks.report._verdict import judge_samples, smallest_p
 
     assert smallest_p(2000, 3000) == 0.0 and 0.0 < smallest_p(10, 10) < 1e-5
     rng = np.random.default_rng(1)

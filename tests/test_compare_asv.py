@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from pytest_nwb_benchmarks import compare_runs
-from pytest_nwb_benchmarks._reduce import reduce_asv_results_file
+from pytest_nwb_benchmarks.results._reduce import reduce_asv_results_file
 
 pytest.importorskip("asv")
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_nwb_benchmarks._environment import (
+from pytest_nwb_benchmarks.results._environment import (
     collect_environment_header,
     ensure_environment_header,
     environment_hash,
     normalise_name,
 )
-from pytest_nwb_benchmarks._file_names import parse_file_name
+from pytest_nwb_benchmarks.results._file_names import parse_file_name
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_nwb_benchmarks._file_names import (
+from pytest_nwb_benchmarks.results._file_names import (
     ACCEPTED_PATTERNS,
     InvalidFileName,
     ParsedFileName,
@@ -16,7 +16,7 @@ from pytest_nwb_benchmarks._file_names import (
     parse_file_name,
     result_file_name,
 )
-from pytest_nwb_benchmarks._hashing import canonical_json, sha1_hash
+from pytest_nwb_benchmarks.utils._hashing import canonical_json, sha1_hash
 
 # The result files shared by the first runs of the NWB benchmarks, kept in the repository.
 REFERENCE_DIR = Path(os.environ.get("NWB_BENCHMARKS_REFERENCE_RESULTS") or Path(__file__).parent / "data/results-2024")

@@ -14,9 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_nwb_benchmarks._file_names import parse_file_name
-from pytest_nwb_benchmarks._friendly_names import _ADJECTIVES, _NOUNS, machine_friendly_name, random_friendly_name
-from pytest_nwb_benchmarks._machine import (
+from pytest_nwb_benchmarks.results._file_names import parse_file_name
+from pytest_nwb_benchmarks.results._friendly_names import (
+    _ADJECTIVES,
+    _NOUNS,
+    machine_friendly_name,
+    random_friendly_name,
+)
+from pytest_nwb_benchmarks.results._machine import (
     LAST_HEADER_FILE,
     _anonymize,
     collect_machine_header,

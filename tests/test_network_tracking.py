@@ -22,7 +22,9 @@ import pytest
 import requests
 
 from pytest_nwb_benchmarks import _readers
-from pytest_nwb_benchmarks._network import (
+from pytest_nwb_benchmarks.nwb._nwb_files import ensure_nwb_file, nwb_file_spec, nwb_root, slices_for
+from pytest_nwb_benchmarks.nwb._streaming_server import SERVER_ENV, ServerInfo, StreamingServer
+from pytest_nwb_benchmarks.nwb.network import (
     NetworkTracker,
     _library_hooks,
     network_activity_tracker,
@@ -30,10 +32,8 @@ from pytest_nwb_benchmarks._network import (
     plan_network_tracking,
     selected_method,
 )
-from pytest_nwb_benchmarks._network._proxy import CountingProxy, ProxyError
-from pytest_nwb_benchmarks._network._tshark import TsharkCapture, TsharkUnavailable
-from pytest_nwb_benchmarks._nwb_files import ensure_nwb_file, nwb_file_spec, nwb_root, slices_for
-from pytest_nwb_benchmarks._streaming_server import SERVER_ENV, ServerInfo, StreamingServer
+from pytest_nwb_benchmarks.nwb.network._proxy import CountingProxy, ProxyError
+from pytest_nwb_benchmarks.nwb.network._tshark import TsharkCapture, TsharkUnavailable
 
 CASE, COMPRESSION, PROFILE = "ecephys", "uncompressed", "small"
 READERS = (
@@ -233,7 +233,7 @@ def test_tshark_missing_executable_is_a_clear_error(monkeypatch: pytest.MonkeyPa
 
 
 def test_missing_tshark_skips_the_benchmark(server: ServerInfo, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    from pytest_nwb_benchmarks._assets import resolve_asset
+    from pytest_nwb_benchmarks.nwb._assets import resolve_asset
 
     monkeypatch.setenv("TSHARK_PATH", str(tmp_path / "absent"))
     with pytest.raises(NotImplementedError, match="TSHARK_PATH"):
@@ -436,7 +436,7 @@ def test_every_network_benchmark_runs_once(method: str, server: ServerInfo, monk
 
 
 def test_library_method_refuses_ros3(server: ServerInfo) -> None:
-    from pytest_nwb_benchmarks._assets import resolve_asset
+    from pytest_nwb_benchmarks.nwb._assets import resolve_asset
 
     asset = resolve_asset(f"{CASE}-{COMPRESSION}", 0)
     with pytest.raises(NotImplementedError, match="proxy"):

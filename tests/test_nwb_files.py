@@ -17,7 +17,7 @@ import pynwb
 import pytest
 
 from pytest_nwb_benchmarks import _nwb_files
-from pytest_nwb_benchmarks._nwb_files import (
+from pytest_nwb_benchmarks.nwb._nwb_files import (
     CASES,
     COMPRESSIONS,
     PROFILES,
@@ -188,7 +188,7 @@ def test_interrupted_generation_leaves_no_complete_looking_file(
         [
             sys.executable,
             "-c",
-            "from pytest_nwb_benchmarks._nwb_files import ensure_nwb_file as e; e('icephys', 'gzip', 'small')",
+            "from pytest_nwb_benchmarks.nwb._nwb_files import ensure_nwb_file as e; e('icephys', 'gzip', 'small')",
         ],
         env=dict(os.environ),
         stderr=subprocess.DEVNULL,

@@ -156,7 +156,7 @@ def test_a_module_that_fails_to_import_is_a_collection_error_naming_the_file(pyt
 
 
 def test_ids_are_dotted_from_the_benchmark_root(pytester: pytest.Pytester) -> None:
-    from pytest_nwb_benchmarks._items import benchmark_location
+    from pytest_nwb_benchmarks.collect._items import benchmark_location
 
     pytester.mkpydir("asv_suite")
     sub = pytester.mkpydir("asv_suite/sub")

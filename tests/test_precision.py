@@ -15,7 +15,8 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_nwb_benchmarks._precision import (
+from pytest_nwb_benchmarks.results._result_files import read_result_file
+from pytest_nwb_benchmarks.run._precision import (
     STOP_BUDGET,
     STOP_LIMIT,
     STOP_TARGET,
@@ -25,8 +26,7 @@ from pytest_nwb_benchmarks._precision import (
     order_statistic_ranks,
     precision_record,
 )
-from pytest_nwb_benchmarks._result_files import read_result_file
-from pytest_nwb_benchmarks._system_check import check_system
+from pytest_nwb_benchmarks.run._system_check import check_system
 
 pytest_plugins = ["pytester"]
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_nwb_benchmarks.__main__ import main as cli
-from pytest_nwb_benchmarks._pytest_benchmark import PytestBenchmarkFileError, reduce_pytest_benchmark
+from pytest_nwb_benchmarks.results._pytest_benchmark import PytestBenchmarkFileError, reduce_pytest_benchmark
 
 pytest_plugins = ["pytester"]
 pytest.importorskip("pytest_benchmark")
@@ -372,8 +372,8 @@ def test_export_of_any_result_file_keeps_every_timing_or_lists_it_as_left_out(
 ) -> None:
     ids = sorted(results) or ["x"]
     metadata = data.draw(st.dictionaries(st.sampled_from(ids), st.one_of(_META, _JSON), max_size=3))
-    from pytest_nwb_benchmarks._pytest_benchmark_export import to_pytest_benchmark
-    from pytest_nwb_benchmarks._result_files import ResultFile
+    from pytest_nwb_benchmarks.results._pytest_benchmark_export import to_pytest_benchmark
+    from pytest_nwb_benchmarks.results._result_files import ResultFile
 
     result = ResultFile(2, "2026-01-02-03-04-05", "a" * 40, "e", "m", results, {"benchmarks": metadata})
     export = to_pytest_benchmark(result)

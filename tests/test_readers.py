@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from pytest_nwb_benchmarks import _readers as readers
-from pytest_nwb_benchmarks._assets import (
+from pytest_nwb_benchmarks.nwb._assets import (
     DandiUnavailable,
     asset_names,
     current_target,
@@ -26,8 +26,8 @@ from pytest_nwb_benchmarks._assets import (
     resolve_slice_case,
     slice_cases,
 )
-from pytest_nwb_benchmarks._nwb_files import ensure_all_nwb_files
-from pytest_nwb_benchmarks._streaming_server import (
+from pytest_nwb_benchmarks.nwb._nwb_files import ensure_all_nwb_files
+from pytest_nwb_benchmarks.nwb._streaming_server import (
     SERVER_ENV,
     ServerInfo,
     StreamingServer,

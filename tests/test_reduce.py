@@ -1,4 +1,4 @@
-"""Tests of the reduction of asv results files (``pytest_nwb_benchmarks._reduce``).
+"""Tests of the reduction of asv results files (``pytest_nwb_benchmarks.results._reduce``).
 
 The fixtures in ``tests/data/asv/`` are the raw example of the development notes and real
 output of asv 0.6 on this project's demo suite (``tests/data/asv_demo/``, regenerated with its
@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from pytest_nwb_benchmarks._machine import ensure_machine_header
-from pytest_nwb_benchmarks._reduce import (
+from pytest_nwb_benchmarks.results._machine import ensure_machine_header
+from pytest_nwb_benchmarks.results._reduce import (
     AsvResultsError,
     find_asv_results_files,
     load_asv_results,

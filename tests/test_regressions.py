@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pytest_nwb_benchmarks import find_steps, write_result_file
-from pytest_nwb_benchmarks._regressions import load_runs
+from pytest_nwb_benchmarks.report._regressions import load_runs
 
 pytest.importorskip("asv")
 

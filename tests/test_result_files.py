@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_nwb_benchmarks._file_names import parse_file_name
-from pytest_nwb_benchmarks._result_files import (
+from pytest_nwb_benchmarks.results._file_names import parse_file_name
+from pytest_nwb_benchmarks.results._result_files import (
     InvalidResultFile,
     ResultFile,
     iter_result_files,

@@ -20,8 +20,8 @@ import remfile
 import requests
 import s3fs
 
-from pytest_nwb_benchmarks._nwb_files import ensure_nwb_file, nwb_file_spec, slices_for
-from pytest_nwb_benchmarks._streaming_server import (
+from pytest_nwb_benchmarks.nwb._nwb_files import ensure_nwb_file, nwb_file_spec, slices_for
+from pytest_nwb_benchmarks.nwb._streaming_server import (
     SERVER_ENV,
     ServerInfo,
     StreamingServer,
@@ -414,7 +414,7 @@ def test_bad_configuration_is_refused(tmp_path: Path) -> None:
 
 SUITE_PROBE = """
 import os, requests
-from pytest_nwb_benchmarks._streaming_server import current_server
+from pytest_nwb_benchmarks.nwb._streaming_server import current_server
 
 def test_probe():
     info = current_server()

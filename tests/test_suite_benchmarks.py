@@ -18,10 +18,10 @@ from typing import Any
 import h5py
 import pytest
 
-from pytest_nwb_benchmarks._limit_report import limit_report, limit_rows, main
-from pytest_nwb_benchmarks._nwb_files import ensure_all_nwb_files
-from pytest_nwb_benchmarks._result_files import read_result_file, write_result_file
-from pytest_nwb_benchmarks._streaming_server import SERVER_ENV, ServerInfo, StreamingServer
+from pytest_nwb_benchmarks.nwb._limit_report import limit_report, limit_rows, main
+from pytest_nwb_benchmarks.nwb._nwb_files import ensure_all_nwb_files
+from pytest_nwb_benchmarks.nwb._streaming_server import SERVER_ENV, ServerInfo, StreamingServer
+from pytest_nwb_benchmarks.results._result_files import read_result_file, write_result_file
 
 MODULES = (
     "time_local_file_reading",

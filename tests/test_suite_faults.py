@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_nwb_benchmarks._streaming_server import SERVER_ENV, StreamingServer
+from pytest_nwb_benchmarks.nwb._streaming_server import SERVER_ENV, StreamingServer
 
 pytest_plugins = ["pytester"]
 
@@ -15,8 +15,8 @@ SUITE = """
     import os
     import signal
 
-    from pytest_nwb_benchmarks._assets import resolve_asset
-    from pytest_nwb_benchmarks._streaming_server import current_server
+    from pytest_nwb_benchmarks.nwb._assets import resolve_asset
+    from pytest_nwb_benchmarks.nwb._streaming_server import current_server
 
     class AServer:  # collected first: asv orders a module's benchmarks by name
         def track_a_is_up(self):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_nwb_benchmarks._upload import UploadTracker, UploadTrackerError, main, upload_result_files
+from pytest_nwb_benchmarks.upload._upload import UploadTracker, UploadTrackerError, main, upload_result_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The result files of 2024, kept in the repository (another copy can be named by the environment).

@@ -25,21 +25,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_nwb_benchmarks import _s3_listing
-from pytest_nwb_benchmarks._limit_report import limit_rows
-from pytest_nwb_benchmarks._nwb_files import ensure_nwb_file, manifest_path, nwb_file_spec
-from pytest_nwb_benchmarks._streaming_server import SERVER_ENV, ServerInfo, StreamingServer
+from pytest_nwb_benchmarks.nwb._limit_report import limit_rows
+from pytest_nwb_benchmarks.nwb._nwb_files import ensure_nwb_file, manifest_path, nwb_file_spec
+from pytest_nwb_benchmarks.nwb._streaming_server import SERVER_ENV, ServerInfo, StreamingServer
 
 pytest.importorskip("hdmf_zarr")
 pytest.importorskip("lindi")
 
-from pytest_nwb_benchmarks._lindi_files import (  # noqa: E402
+from pytest_nwb_benchmarks.nwb._lindi_files import (  # noqa: E402
     PLACEHOLDER_BASE,
     ensure_lindi_file,
     publish_lindi,
     remove_published_lindi,
 )
-from pytest_nwb_benchmarks._zarr_files import ZARR_HINT, ensure_zarr_store, require_zarr, tree_sha256  # noqa: E402
-from pytest_nwb_benchmarks._zarr_readers import read_lindi_h5py, read_zarr_zarr_https  # noqa: E402
+from pytest_nwb_benchmarks.nwb._zarr_files import ZARR_HINT, ensure_zarr_store, require_zarr, tree_sha256  # noqa: E402
+from pytest_nwb_benchmarks.nwb._zarr_readers import read_lindi_h5py, read_zarr_zarr_https  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +164,7 @@ def test_zarr_opens_over_http_with_and_without_consolidated_metadata(server: Ser
         try:
             assert opened[0][spec.object_path].shape == spec.shape
         finally:
-            from pytest_nwb_benchmarks._zarr_readers import close_zarr_opened
+            from pytest_nwb_benchmarks.nwb._zarr_readers import close_zarr_opened
 
             close_zarr_opened(opened)
 
@@ -312,7 +312,7 @@ def test_zarr_chunk_limit_moves_exactly_the_chunk_objects(suite: ServerInfo) -> 
 
 
 def test_skips_say_why(suite: ServerInfo, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pytest_nwb_benchmarks._format_methods import resolve_format_asset, tracking_reader
+    from pytest_nwb_benchmarks.nwb._format_methods import resolve_format_asset, tracking_reader
 
     with pytest.raises(NotImplementedError, match="lists folders"):
         resolve_format_asset("ecephys-uncompressed", "ZarrPynwbHttpsUnconsolidated", 0)

@@ -438,7 +438,7 @@ def test_every_api_error_is_json(server_home):
 def test_statistics_dicts_and_declared_units_reach_the_database(
     client: flask.testing.FlaskClient, server_home: Path, tmp_path: Path
 ) -> None:
-    from pytest_nwb_benchmarks._result_files import write_result_file
+    from pytest_nwb_benchmarks.results._result_files import write_result_file
 
     path = write_result_file(
         tmp_path,

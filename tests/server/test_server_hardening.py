@@ -18,8 +18,8 @@ from server_test_support import (
     upload,
 )
 
-from pytest_nwb_benchmarks._file_names import InvalidFileName, parse_file_name
-from pytest_nwb_benchmarks._result_files import InvalidResultFile, read_result_file
+from pytest_nwb_benchmarks.results._file_names import InvalidFileName, parse_file_name
+from pytest_nwb_benchmarks.results._result_files import InvalidResultFile, read_result_file
 from server import create_app
 
 # The `conda list` of a Windows machine, as the forerunner's clients read it: three header lines, a

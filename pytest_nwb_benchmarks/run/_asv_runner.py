@@ -1,0 +1,536 @@
+"""The asv runner (``--nwb-runner=asv``): pytest selects, asv times, the plugin records.
+
+On the first item it runs, the runner hands every selected item to one ``asv run`` with a
+``--bench`` expression that matches exactly those items, shows asv's progress as it comes,
+reduces asv's results file and then answers each item from it: passed with asv's samples,
+skipped, or failed with asv's own traceback text.
+
+asv is driven through a configuration written for the run (in a temporary folder) that points
+at the items' benchmark folder and keeps asv's results in ``.asv/pytest_run_results`` under the
+pytest root folder: a folder of the plugin's own, emptied before every run so that only this run's
+results are read. ``.asv/intermediate_results``, where a plain ``asv run`` keeps its results, is
+never touched.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import itertools
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_nwb_benchmarks.results._reduce import (
+    AsvResultsError,
+    find_asv_results_files,
+    load_asv_results,
+    reduce_asv_results,
+)
+from pytest_nwb_benchmarks.run._outcome import Outcome
+
+if TYPE_CHECKING:
+    from pytest_nwb_benchmarks.collect._items import BenchmarkItem
+
+__all__ = ["AsvRunner", "asv_output_sections", "bench_expression"]
+
+# Never asv's own results folder (``.asv/intermediate_results``): this one is emptied before each run.
+RUN_RESULTS = Path(".asv") / "pytest_run_results"
+# asv starts and discovers the suite before it times anything; allow for that on top of the
+# benchmarks' own limits (asv enforces those itself, and a killed benchmark is just a failure).
+STARTUP_ALLOWANCE = 300.0
+_PROGRESS = re.compile(r"^\[\s*[0-9]+(?:\.[0-9]+)?%\] (?P<dots>·+) (?P<rest>.*)$")
+# asv's benchmark names are dotted paths (module.function or module.Class.method).
+_BENCHMARK_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+$")
+
+
+def bench_expression(items: Sequence[BenchmarkItem]) -> str:
+    """A regular expression for ``asv run --bench`` that selects exactly ``items``.
+
+    asv matches it with :func:`re.search` against the benchmark's name, or, for parameterized
+    benchmarks, against ``name(repr1, repr2, ...)`` of each combination. A benchmark whose
+    combinations are all selected is matched by name; otherwise each selected combination is
+    spelled out.
+
+    Parameters
+    ----------
+    items : sequence of BenchmarkItem
+        The selected items.
+
+    Returns
+    -------
+    str
+        ``^(?:...|...)$`` with escaped alternatives.
+    """
+    chosen: dict[str, tuple[Any, set[int]]] = {}
+    for item in items:
+        chosen.setdefault(item.benchmark.name, (item.benchmark, set()))[1].add(item.combination_index)
+    alternatives = []
+    for name, (benchmark, indices) in chosen.items():
+        if not benchmark.params:
+            alternatives.append(re.escape(name))
+            continue
+        combinations = benchmark.combination_reprs()
+        if len(indices) == len(combinations):
+            # The "(" ends the name, so no other benchmark whose name merely starts the same is matched.
+            alternatives.append(re.escape(name + "(") + r".*\)")
+            continue
+        for index in sorted(indices):
+            alternatives.append(re.escape(f"{name}({', '.join(combinations[index])})"))
+    return "^(?:" + "|".join(alternatives) + ")$"
+
+
+def asv_output_sections(lines: Iterable[str]) -> dict[str, list[str]]:
+    """Group asv's console output by benchmark.
+
+    asv prints ``[ 50.00%] ··· <name> <status>`` when a benchmark ends, then its table (on
+    lines of the same level, or indented under it) and, with ``--show-stderr``, what the
+    benchmark wrote, tracebacks included (``····`` lines and their indented continuations).
+
+    Parameters
+    ----------
+    lines : iterable of str
+        asv's output, line by line.
+
+    Returns
+    -------
+    dict
+        ``{benchmark name: [lines]}``; the first line is the progress line's text.
+    """
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    indent = 0
+    for line in lines:
+        line = line.rstrip("\n")
+        match = _PROGRESS.match(line)
+        if match:
+            rest = match["rest"]
+            indent = len(line) - len(rest)
+            first = rest.split()[0] if rest.split() else ""
+            if len(match["dots"]) == 3 and _BENCHMARK_NAME.match(first):
+                current = sections.setdefault(first, [])
+            elif len(match["dots"]) < 3:
+                current = None
+                continue
+            if current is not None:
+                current.append(rest)
+        elif current is not None and (line.startswith(" ") or not line.strip()):
+            # Continuation lines are indented to the width of the progress prefix.
+            current.append(line[indent:] if line[:indent].isspace() else line.strip())
+        else:
+            current = None
+    return sections
+
+
+def _combination_text(section: list[str], reprs: Sequence[str] | None) -> str:
+    """The part of a benchmark's output that concerns one combination (all of it without parameters)."""
+    text = "\n".join(section)
+    if not reprs:
+        return text
+    marker = f"For parameters: {', '.join(reprs)}"
+    parts = re.split(r"^(?=For parameters: )", text, flags=re.MULTILINE)
+    for part in parts:
+        if part.splitlines() and part.splitlines()[0].strip() == marker:
+            return part.strip()
+    return ""
+
+
+def _last_error_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("asv: benchmark timed out"):
+            return line.removeprefix("asv: ")
+    for line in reversed(lines):
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b", line):
+            return line
+    return ""
+
+
+@dataclass
+class _Run:
+    """One ``asv run``: its command, output and what came of it."""
+
+    command: list[str]
+    output: list[str] = field(default_factory=list)
+    returncode: int | None = None
+    problem: str = ""
+
+
+class AsvRunner:
+    """Runs the selected items through ``asv run`` once, then reports each from asv's results.
+
+    Parameters
+    ----------
+    config : pytest.Config
+        The session's configuration (for the commit hash, the root folder and the terminal).
+
+    Raises
+    ------
+    pytest.UsageError
+        When asv is not installed.
+    """
+
+    name = "asv"
+
+    def __init__(self, config: pytest.Config) -> None:
+        if importlib.util.find_spec("asv") is None:
+            raise pytest.UsageError(
+                "--nwb-runner=asv needs asv, which is not installed in this environment "
+                f"({sys.executable}); install it with `pip install asv` (the project's 'asv' dependency group)"
+            )
+        self.config = config
+        self.asv = [sys.executable, "-u", "-m", "asv"]
+        self._outcomes: dict[tuple[str, str], Outcome] | None = None
+        self._runs: list[_Run] = []
+        self._process: subprocess.Popen[str] | None = None
+        self._temporary = tempfile.mkdtemp(prefix="nwb-bench-asv-")
+
+    # -- the interface the plugin uses --------------------------------------------------------
+
+    def run(self, item: BenchmarkItem) -> Outcome:
+        """Report one item; the first call runs asv for every selected item.
+
+        Parameters
+        ----------
+        item : BenchmarkItem
+            The pytest item of one parameter combination.
+
+        Returns
+        -------
+        Outcome
+            asv's samples (passed), skipped, or failed with asv's message and output.
+        """
+        if self._outcomes is None:
+            self._outcomes = {}
+            self._run_all(_selected(item))
+        outcome = self._outcomes.get((item.benchmark.name, item.params_key))
+        if outcome is not None:
+            return outcome
+        problems = "; ".join(run.problem for run in self._runs if run.problem)
+        return Outcome(
+            "failed",
+            message=f"asv reported no result for this benchmark{': ' + problems if problems else ''}",
+            details="\n".join(line for run in self._runs for line in run.output[-40:]),
+        )
+
+    def close(self) -> None:
+        """Stop asv if it is still running (an interrupted session) and remove temporary files."""
+        if self._process is not None and self._process.poll() is None:
+            _stop(self._process)
+        shutil.rmtree(self._temporary, ignore_errors=True)
+
+    def describe(self) -> dict[str, Any]:
+        """How the samples were produced, for the result file."""
+        return {
+            "name": self.name,
+            "asv_version": _version("asv"),
+            "asv_runner_version": _version("asv_runner"),
+            # The command without its temporary configuration path or the (long) selection.
+            "command": "asv run --python=same --record-samples --show-stderr --set-commit-hash <commit> "
+            "--bench <the selected items>",
+            "asv_runs": sum(1 for run in self._runs if "run" in run.command),
+            "samples": "recorded by asv itself (asv run --record-samples), reduced from asv's results file",
+        }
+
+    # -- running asv -----------------------------------------------------------------------------
+
+    def _commit(self, repository: Path) -> str:
+        override = self.config.getoption("nwb_commit_hash")
+        if override:
+            return str(override)
+        from pytest_nwb_benchmarks.run._commit import current_commit
+
+        commit = current_commit(repository)
+        if commit.commit_hash is None:
+            raise _RunProblem(f"asv needs the commit of the benchmarks: {commit.problem} (in {repository})")
+        return commit.commit_hash
+
+    def _run_all(self, items: list[BenchmarkItem]) -> None:
+        by_folder: dict[Path, list[BenchmarkItem]] = {}
+        for selected in items:
+            by_folder.setdefault(_benchmark_folder(selected), []).append(selected)
+        results_root = self.config.rootpath / RUN_RESULTS
+        for number, (folder, group) in enumerate(by_folder.items()):
+            results_dir = results_root if len(by_folder) == 1 else results_root / str(number)
+            try:
+                self._run_group(folder, group, results_dir)
+            except _RunProblem as problem:
+                self._runs.append(_Run(command=[], problem=str(problem)))
+                self._fail_all(group, str(problem), "")
+
+    def _run_group(self, folder: Path, items: list[BenchmarkItem], results_dir: Path) -> None:
+        repository = _git_toplevel(folder)
+        commit = self._commit(repository)
+        # Only this run's results may be read back.
+        shutil.rmtree(results_dir, ignore_errors=True)
+        results_dir.mkdir(parents=True)
+        config_path = Path(tempfile.mkstemp(prefix="asv-", suffix=".conf.json", dir=self._temporary)[1])
+        config_path.write_text(
+            json.dumps(
+                {
+                    "version": 1,
+                    "project": repository.name,
+                    "repo": str(repository),
+                    "dvcs": "git",
+                    # asv resolves its branches even when told the commit; the commit itself always resolves.
+                    "branches": [commit],
+                    "environment_type": "existing",
+                    "benchmark_dir": str(folder),
+                    "env_dir": str(Path(self._temporary) / "env"),
+                    "results_dir": str(results_dir),
+                    "html_dir": str(results_dir.parent / "html"),
+                },
+                indent=4,
+            )
+        )
+        self._show(f"asv: timing {len(items)} selected item{'s' * (len(items) != 1)} in {folder} with asv")
+        machine = self._execute([*self.asv, "--config", str(config_path), "machine", "--yes"], timeout=120.0)
+        if machine.returncode != 0:
+            raise _RunProblem(f"`asv machine --yes` failed ({machine.problem or f'exit {machine.returncode}'})")
+        command = [
+            *self.asv,
+            "--config",
+            str(config_path),
+            "run",
+            "--python=same",
+            "--record-samples",
+            "--show-stderr",
+            "--set-commit-hash",
+            commit,
+            "--bench",
+            bench_expression(items),
+        ]
+        run = self._execute(command, timeout=_overall_timeout(items), live=True)
+        sections = asv_output_sections(run.output)
+        if run.returncode not in (0, 2) and not run.problem:
+            # 2 means "some benchmark failed"; anything else means asv itself did not get through.
+            run.problem = f"asv run exited with status {run.returncode}"
+        files = list(find_asv_results_files([results_dir])) if results_dir.exists() else []
+        if not files:
+            problem = run.problem or "asv wrote no results file"
+            run.problem = problem
+            self._fail_all(items, f"asv did not produce results: {problem}", "\n".join(run.output[-60:]))
+            return
+        for path in files:
+            try:
+                raw = load_asv_results(path)
+                self._read_results(raw, sections, _rounds_of(results_dir))
+            except AsvResultsError as error:
+                run.problem = f"{path}: {error}"
+        if run.problem:
+            self._fail_all(
+                [item for item in items if (item.benchmark.name, item.params_key) not in self._outcomes],
+                f"asv did not finish this benchmark: {run.problem}",
+                "\n".join(run.output[-60:]),
+            )
+
+    def _read_results(self, raw: dict[str, Any], sections: dict[str, list[str]], rounds: dict[str, int]) -> None:
+        assert self._outcomes is not None
+        reduced = reduce_asv_results(raw)
+        columns = raw["result_columns"]
+        for name, row_values in raw["results"].items():
+            row = dict(zip(columns, row_values))
+            params = row.get("params") or []
+            reprs_of = _combinations(params)
+            keys = [str(reprs) for reprs in reprs_of]
+            numbers = row.get("stats_number") or [None] * len(keys)
+            ran = [key for key in keys if key in reduced.results.get(name, {})]
+            duration = float(row.get("duration") or 0.0) / max(len(ran), 1)
+            section = sections.get(name, [])
+            for index, key in enumerate(keys):
+                text = _combination_text(section, reprs_of[index] if params else None)
+                if key in reduced.results.get(name, {}):
+                    outcome = Outcome(
+                        "passed",
+                        samples=reduced.results[name][key],
+                        number=numbers[index] if index < len(numbers) else None,
+                        rounds=rounds.get(name, 1),
+                        duration=duration,
+                    )
+                elif key in reduced.skipped.get(name, []):
+                    reason = next((line for line in text.splitlines() if line.startswith("asv: skipped")), "")
+                    outcome = Outcome("skipped", message=reason.removeprefix("asv: ") or "skipped by asv")
+                else:
+                    whole = "\n".join(section)
+                    message = (
+                        _last_error_line(text)
+                        or _last_error_line(whole)
+                        or (
+                            "failed under asv, which printed no error for it (a track_ benchmark returning None fails so)"
+                        )
+                    )
+                    if "setup_cache failed" in (section[0] if section else ""):
+                        message = f"setup_cache failed under asv: {message}"
+                    outcome = Outcome("failed", message=message, details=text or whole)
+                self._outcomes[(name, key)] = outcome
+
+    def _fail_all(self, items: Iterable[BenchmarkItem], message: str, details: str) -> None:
+        assert self._outcomes is not None
+        for item in items:
+            self._outcomes.setdefault(
+                (item.benchmark.name, item.params_key), Outcome("failed", message=message, details=details)
+            )
+
+    def _execute(self, command: list[str], timeout: float, live: bool = False) -> _Run:
+        """Run an asv command, echoing its output when ``live``; stop it after ``timeout`` seconds."""
+        run = _Run(command=command)
+        self._runs.append(run)
+        if live:
+            self._show("$ " + shlex.join(_shown(command)))
+        try:
+            process = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                bufsize=1,
+                start_new_session=True,  # so that a timeout stops asv and its benchmark processes together
+                # asv shortens benchmark names to the terminal width; full names let its output be matched.
+                env=dict(os.environ, COLUMNS="1000"),
+            )
+        except OSError as error:
+            run.problem = f"asv could not be started: {error}"
+            run.returncode = -1
+            return run
+        self._process = process
+        echo: Callable[[str], None] = (lambda line: self._show(_tidy(line))) if live else (lambda line: None)
+        reader = threading.Thread(target=_read_lines, args=(process, run.output, echo), daemon=True)
+        reader.start()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop(process)
+            run.problem = f"asv did not finish within {timeout:.0f} s and was stopped"
+        finally:
+            reader.join(timeout=10)
+            self._process = None
+        run.returncode = process.returncode
+        return run
+
+    def _show(self, line: str) -> None:
+        """Write a line to the terminal now, even while pytest captures output."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None:
+            print(line, flush=True)
+            return
+        if capture is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(line)
+        else:
+            reporter.write_line(line)
+
+
+class _RunProblem(Exception):
+    """asv could not be run for a group of items; every item of the group fails with this message."""
+
+
+def _read_lines(process: subprocess.Popen[str], into: list[str], echo: Callable[[str], None]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        into.append(line.rstrip("\n"))
+        echo(line.rstrip("\n"))
+
+
+def _tidy(line: str) -> str:
+    """Close the gap asv leaves (for its very wide terminal) between a benchmark's name and its status."""
+    match = _PROGRESS.match(line)
+    if match and len(match["dots"]) == 3:
+        name, gap, status = match["rest"].partition("  ")
+        if gap and _BENCHMARK_NAME.match(name):
+            return f"{line[: len(line) - len(match['rest'])]}{name}  {status.strip()}"
+    return line.rstrip()
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Stop asv and everything it started: politely, then for good."""
+    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            process.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _selected(item: BenchmarkItem) -> list[BenchmarkItem]:
+    from pytest_nwb_benchmarks.collect._items import BenchmarkItem
+
+    return [selected for selected in item.session.items if isinstance(selected, BenchmarkItem)]
+
+
+def _benchmark_folder(item: BenchmarkItem) -> Path:
+    """The folder asv is told to discover: the root package of the item's file, or its folder."""
+    folder = Path(item.path).parent
+    while (folder / "__init__.py").exists() and (folder.parent / "__init__.py").exists():
+        folder = folder.parent
+    return folder
+
+
+def _git_toplevel(folder: Path) -> Path:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=folder, capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise _RunProblem(f"asv needs git, which could not be run: {error}") from None
+    if done.returncode != 0:
+        raise _RunProblem(
+            f"asv records results against a git commit, but {folder} is not in a git repository ({done.stderr.strip()})"
+        )
+    return Path(done.stdout.strip())
+
+
+def _combinations(params: list[list[str]]) -> list[tuple[str, ...]]:
+    return list(itertools.product(*params))
+
+
+def _rounds_of(results_dir: Path) -> dict[str, int]:
+    """Each time benchmark's ``rounds``, from the ``benchmarks.json`` asv wrote next to its results."""
+    try:
+        metadata = json.loads((results_dir / "benchmarks.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {
+        name: int(entry.get("rounds", 1))
+        for name, entry in metadata.items()
+        if isinstance(entry, dict) and entry.get("type") == "time"
+    }
+
+
+def _overall_timeout(items: Sequence[BenchmarkItem]) -> float:
+    """A generous limit for the whole asv run: every item's timeout for each of its rounds, plus startup."""
+    return STARTUP_ALLOWANCE + sum(item.benchmark.timeout * item.benchmark.rounds for item in items)
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _shown(command: list[str]) -> list[str]:
+    """The command as a person would type it: ``asv ...`` rather than ``<python> -u -m asv ...``."""
+    if command[:4] == [sys.executable, "-u", "-m", "asv"]:
+        return ["asv", *command[4:]]
+    return list(command)
