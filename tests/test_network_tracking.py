@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 
-from pytest_nwb_benchmarks import _readers
+from pytest_nwb_benchmarks.nwb import _readers
 from pytest_nwb_benchmarks.nwb._nwb_files import ensure_nwb_file, nwb_file_spec, nwb_root, slices_for
 from pytest_nwb_benchmarks.nwb._streaming_server import SERVER_ENV, ServerInfo, StreamingServer
 from pytest_nwb_benchmarks.nwb.network import (

@@ -16,7 +16,7 @@ import numpy as np
 import pynwb
 import pytest
 
-from pytest_nwb_benchmarks import _nwb_files
+from pytest_nwb_benchmarks.nwb import _nwb_files
 from pytest_nwb_benchmarks.nwb._nwb_files import (
     CASES,
     COMPRESSIONS,

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import requests
 
-from pytest_nwb_benchmarks import _readers as readers
+from pytest_nwb_benchmarks.nwb import _readers as readers
 from pytest_nwb_benchmarks.nwb._assets import (
     DandiUnavailable,
     asset_names,
@@ -217,7 +217,7 @@ def _closed_port() -> int:
 
 
 def test_dandi_target_offline_fails_fast_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pytest_nwb_benchmarks import _assets
+    from pytest_nwb_benchmarks.nwb import _assets
 
     _assets._dandi_s3_https_url.cache_clear()
     monkeypatch.setenv("NWB_BENCHMARKS_TARGET", "dandi")

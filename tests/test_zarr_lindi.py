@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_nwb_benchmarks import _s3_listing
+from pytest_nwb_benchmarks.nwb import _s3_listing
 from pytest_nwb_benchmarks.nwb._limit_report import limit_rows
 from pytest_nwb_benchmarks.nwb._nwb_files import ensure_nwb_file, manifest_path, nwb_file_spec
 from pytest_nwb_benchmarks.nwb._streaming_server import SERVER_ENV, ServerInfo, StreamingServer
