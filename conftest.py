@@ -21,10 +21,18 @@ from typing import Any
 
 import pytest
 
-from pytest_nwb_benchmarks.nwb._lindi_files import ensure_all_lindi_files, remove_published_lindi
-from pytest_nwb_benchmarks.nwb._nwb_files import PROFILES, ensure_all_nwb_files, nwb_root
-from pytest_nwb_benchmarks.nwb._streaming_server import SERVER_ENV, ServerInfo, StreamingServer
-from pytest_nwb_benchmarks.nwb._zarr_files import ensure_all_zarr_stores, zarr_available
+from pytest_nwb_benchmarks.nwb import (
+    PROFILES,
+    SERVER_ENV,
+    ServerInfo,
+    StreamingServer,
+    ensure_all_lindi_files,
+    ensure_all_nwb_files,
+    ensure_all_zarr_stores,
+    nwb_root,
+    remove_published_lindi,
+    zarr_available,
+)
 
 SUITE_DIR = Path(__file__).resolve().parent / "benchmarks"
 TARGETS = ("local", "dandi")
@@ -202,7 +210,7 @@ def pytest_nwb_result_metadata(config: pytest.Config) -> dict | None:
     session = config.stash.get(_session, None)
     if session is None or not session_runs_suite(session):
         return None
-    from pytest_nwb_benchmarks.nwb._readers import reader_settings
+    from pytest_nwb_benchmarks.nwb import reader_settings
 
     return {
         "suite": {
@@ -221,7 +229,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_nwb_results_written(config: pytest.Config, paths: list[Path]) -> None:
     """Prepare the table of each method against the physical limit, shown at the end of the run."""
-    from pytest_nwb_benchmarks.nwb._limit_report import limit_report
+    from pytest_nwb_benchmarks.nwb import limit_report
 
     for path in paths:
         if path.name.startswith("result_"):

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_nwb_benchmarks.nwb._assets import resolve_slice_case
-from pytest_nwb_benchmarks.nwb._format_methods import dataset_of, open_with, resolve_format_asset, tracking_reader
-from pytest_nwb_benchmarks.nwb._zarr_readers import close_zarr_opened
-from pytest_nwb_benchmarks.nwb.network import network_statistics_result, plan_network_tracking
+from pytest_nwb_benchmarks.nwb import (
+    close_zarr_opened,
+    dataset_of,
+    network_statistics_result,
+    open_with,
+    plan_network_tracking,
+    resolve_format_asset,
+    resolve_slice_case,
+    tracking_reader,
+)
 
 from .params import FORMAT_LOCAL_FILES, FORMAT_LOCAL_SLICES, FORMAT_REMOTE_FILES, FORMAT_REMOTE_SLICES, LATENCIES_MS
 

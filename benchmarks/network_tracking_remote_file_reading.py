@@ -9,9 +9,10 @@ statistics (requests, bytes down and up, connections, per-request latencies; see
 
 from __future__ import annotations
 
-from pytest_nwb_benchmarks.nwb._assets import resolve_asset
-from pytest_nwb_benchmarks.nwb._readers import (
+from pytest_nwb_benchmarks.nwb import (
     close_opened,
+    network_statistics_result,
+    plan_network_tracking,
     read_hdf5_h5py_fsspec_https_no_cache,
     read_hdf5_h5py_fsspec_https_with_cache,
     read_hdf5_h5py_fsspec_s3_no_cache,
@@ -27,8 +28,8 @@ from pytest_nwb_benchmarks.nwb._readers import (
     read_hdf5_pynwb_remfile_with_cache,
     read_hdf5_pynwb_ros3,
     require_ros3,
+    resolve_asset,
 )
-from pytest_nwb_benchmarks.nwb.network import network_statistics_result, plan_network_tracking
 
 from . import time_remote_file_reading as _timed
 

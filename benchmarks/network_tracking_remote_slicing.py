@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_nwb_benchmarks.nwb._assets import resolve_asset, resolve_slice_case
-from pytest_nwb_benchmarks.nwb._readers import (
+from pytest_nwb_benchmarks.nwb import (
     close_opened,
     get_object_by_name,
+    network_activity_tracker,
+    network_statistics_result,
+    plan_network_tracking,
     read_hdf5_h5py_fsspec_https_no_cache,
     read_hdf5_h5py_fsspec_https_with_cache,
     read_hdf5_h5py_fsspec_s3_no_cache,
@@ -28,8 +30,9 @@ from pytest_nwb_benchmarks.nwb._readers import (
     read_hdf5_pynwb_remfile_with_cache,
     read_hdf5_pynwb_ros3,
     require_ros3,
+    resolve_asset,
+    resolve_slice_case,
 )
-from pytest_nwb_benchmarks.nwb.network import network_activity_tracker, network_statistics_result, plan_network_tracking
 
 from . import time_remote_slicing as _timed
 from .params import REMOTE_SLICES

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from pytest_nwb_benchmarks.nwb._assets import asset_names, current_target, resolve_slice_case, slice_cases
+from pytest_nwb_benchmarks.nwb import asset_names, current_target, resolve_slice_case, slice_cases
 
 __all__ = [
     "LATENCIES_MS",

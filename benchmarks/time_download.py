@@ -13,8 +13,7 @@ from typing import Any
 
 import requests
 
-from pytest_nwb_benchmarks.nwb._assets import resolve_asset
-from pytest_nwb_benchmarks.nwb._readers import (
+from pytest_nwb_benchmarks.nwb import (
     FSSPEC_BLOCK_SIZE,
     REMFILE_BYTES_PER_THREAD,
     REMFILE_CHUNK_INCREMENT_FACTOR,
@@ -22,6 +21,7 @@ from pytest_nwb_benchmarks.nwb._readers import (
     REMFILE_MAX_THREADS,
     REMFILE_MIN_CHUNK_SIZE,
     S3FS_BLOCK_SIZE,
+    resolve_asset,
 )
 
 from .params import DOWNLOAD_FILES, LATENCIES_MS

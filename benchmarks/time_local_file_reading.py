@@ -6,8 +6,7 @@ which has no local copy.
 
 from __future__ import annotations
 
-from pytest_nwb_benchmarks.nwb._assets import resolve_asset
-from pytest_nwb_benchmarks.nwb._readers import close_opened, read_hdf5_h5py_local, read_hdf5_pynwb_local
+from pytest_nwb_benchmarks.nwb import close_opened, read_hdf5_h5py_local, read_hdf5_pynwb_local, resolve_asset
 
 from .params import LOCAL_FILES
 

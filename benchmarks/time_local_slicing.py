@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_nwb_benchmarks.nwb._assets import resolve_asset, resolve_slice_case
-from pytest_nwb_benchmarks.nwb._readers import (
+from pytest_nwb_benchmarks.nwb import (
     close_opened,
     get_object_by_name,
     read_hdf5_h5py_local,
     read_hdf5_pynwb_local,
+    resolve_asset,
+    resolve_slice_case,
 )
 
 from .params import LOCAL_SLICES, PYNWB_LOCAL_SLICES

@@ -15,15 +15,19 @@ from __future__ import annotations
 
 import os
 
-from pytest_nwb_benchmarks.nwb._assets import ResolvedAsset, resolve_asset, resolve_slice_case
-from pytest_nwb_benchmarks.nwb._byte_ranges import (
+from pytest_nwb_benchmarks.nwb import (
     HttpRangeFetcher,
+    ResolvedAsset,
+    close_opened,
     needed_byte_ranges,
     pread_into,
     range_buffers,
+    read_hdf5_h5py_local,
+    read_hdf5_h5py_remfile_no_cache,
+    resolve_asset,
+    resolve_slice_case,
     total_bytes,
 )
-from pytest_nwb_benchmarks.nwb._readers import close_opened, read_hdf5_h5py_local, read_hdf5_h5py_remfile_no_cache
 
 from .params import LATENCIES_MS, LOCAL_SLICES, REMOTE_SLICES
 

@@ -6,8 +6,7 @@ latency; a sample is one open of a file nothing was cached for.
 
 from __future__ import annotations
 
-from pytest_nwb_benchmarks.nwb._assets import resolve_asset
-from pytest_nwb_benchmarks.nwb._readers import (
+from pytest_nwb_benchmarks.nwb import (
     close_opened,
     read_hdf5_h5py_fsspec_https_no_cache,
     read_hdf5_h5py_fsspec_https_with_cache,
@@ -24,6 +23,7 @@ from pytest_nwb_benchmarks.nwb._readers import (
     read_hdf5_pynwb_remfile_with_cache,
     read_hdf5_pynwb_ros3,
     require_ros3,
+    resolve_asset,
 )
 
 from .params import LATENCIES_MS, REMOTE_FILES

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_nwb_benchmarks.nwb._assets import resolve_asset, resolve_slice_case
-from pytest_nwb_benchmarks.nwb._readers import (
+from pytest_nwb_benchmarks.nwb import (
     close_opened,
     get_object_by_name,
     read_hdf5_h5py_fsspec_https_no_cache,
@@ -28,6 +27,8 @@ from pytest_nwb_benchmarks.nwb._readers import (
     read_hdf5_pynwb_remfile_with_cache,
     read_hdf5_pynwb_ros3,
     require_ros3,
+    resolve_asset,
+    resolve_slice_case,
 )
 
 from .params import LATENCIES_MS, PRELOADED_SLICES, PYNWB_REMOTE_SLICES, REMOTE_SLICES

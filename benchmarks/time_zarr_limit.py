@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pytest_nwb_benchmarks.nwb._assets import resolve_slice_case
-from pytest_nwb_benchmarks.nwb._byte_ranges import HttpRangeFetcher, needed_zarr_chunks, range_buffers
-from pytest_nwb_benchmarks.nwb._format_methods import resolve_format_asset
+from pytest_nwb_benchmarks.nwb import (
+    HttpRangeFetcher,
+    needed_zarr_chunks,
+    range_buffers,
+    resolve_format_asset,
+    resolve_slice_case,
+)
 
 from .params import FORMAT_REMOTE_SLICES, LATENCIES_MS
 from .time_physical_limit import MAX_CONNECTIONS
