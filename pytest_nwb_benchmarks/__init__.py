@@ -98,7 +98,7 @@ _register(
 _register("pytest_nwb_benchmarks.report._compare_cli", "format_comparison")
 _register("pytest_nwb_benchmarks.report._regressions", "find_steps", "Step")
 _register(
-    "pytest_nwb_benchmarks.upload._upload",
+    "pytest_nwb_benchmarks.upload",
     "upload_result_files",
     "UploadOutcome",
     "UploadTracker",

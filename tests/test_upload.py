@@ -7,6 +7,7 @@ cannot leak into another.
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
 import os
@@ -21,7 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_nwb_benchmarks.upload._upload import UploadTracker, UploadTrackerError, main, upload_result_files
+import pytest_nwb_benchmarks
+from pytest_nwb_benchmarks import upload
+from pytest_nwb_benchmarks.upload import UploadTracker, UploadTrackerError, upload_result_files
+from pytest_nwb_benchmarks.upload._upload import main
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The result files of 2024, kept in the repository (another copy can be named by the environment).
@@ -665,3 +669,14 @@ def test_concurrent_uploaders_keep_each_others_entries(tmp_path: Path) -> None:
     entries = UploadTracker(tracker_path).entries("http://127.0.0.1:1/")
     assert len(entries) == 120
     assert not list(tmp_path.glob("*.tmp"))  # no temporary file left behind
+
+
+def test_the_public_names_are_the_same_from_the_package_and_the_subpackage() -> None:
+    assert sorted(upload.__all__) == ["UploadOutcome", "UploadTracker", "UploadTrackerError", "upload_result_files"]
+    for name in upload.__all__:
+        assert name in pytest_nwb_benchmarks.__all__
+        assert getattr(pytest_nwb_benchmarks, name) is getattr(upload, name)
+    # `nwb-benchmarks upload` runs the command tested here
+    from pytest_nwb_benchmarks.__main__ import COMMANDS
+
+    assert importlib.import_module(COMMANDS["upload"][0], "pytest_nwb_benchmarks").main is main

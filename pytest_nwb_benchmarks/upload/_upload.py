@@ -1,32 +1,29 @@
-"""Uploading result files and headers to the results server, with retries and an upload tracker.
+"""Uploading result files and headers to the results server: the upload loop and its command.
 
-The server takes one file per request (``POST {server}/data/contribute?filename=<name>`` with the
-body ``{"json_content": <the file's JSON>}``). This module decides what to send and in which order
-(headers before the results that name them), retries what may succeed later (connection errors,
-5xx), reports what will not (4xx), and remembers in the upload tracker what the server accepted, so
-that a second upload sends nothing and an interrupted one resumes where it stopped.
+This module decides what to send and in which order (headers before the results that name them,
+see :mod:`._files`), sends each file with retries (:mod:`._client`), and remembers in the upload
+tracker (:mod:`._tracker`) what the server accepted, so that a second upload sends nothing and an
+interrupted one resumes where it stopped. ``python -m pytest_nwb_benchmarks upload`` is
+:func:`main`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import os
-import re
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import requests
 
-from pytest_nwb_benchmarks.results._file_names import InvalidFileName, ParsedFileName, parse_file_name
-from pytest_nwb_benchmarks.utils._paths import benchmarks_home
+from pytest_nwb_benchmarks.upload._client import TOKEN_ENV, judge, send
+from pytest_nwb_benchmarks.upload._files import classify, find_result_files, referenced_headers, upload_order
+from pytest_nwb_benchmarks.upload._outcome import FAILED, SKIPPED, UploadOutcome, summarize
+from pytest_nwb_benchmarks.upload._tracker import UploadTracker, UploadTrackerError, normalize_server_url
 
 __all__ = [
     "DEFAULT_ATTEMPTS",
@@ -46,7 +43,6 @@ __all__ = [
 ]
 
 SERVER_URL_ENV = "NWB_BENCHMARKS_UPLOAD_URL"
-TOKEN_ENV = "NWB_BENCHMARKS_UPLOAD_TOKEN"
 ATTEMPTS_ENV = "NWB_BENCHMARKS_UPLOAD_ATTEMPTS"
 BACKOFF_ENV = "NWB_BENCHMARKS_UPLOAD_BACKOFF"
 
@@ -54,406 +50,9 @@ DEFAULT_ATTEMPTS = 4
 DEFAULT_BACKOFF = 1.0  # seconds before the second try; doubled before each further one
 DEFAULT_TIMEOUT = 120.0  # seconds per request: the server pulls, commits and pushes before answering
 
-# The outcomes of one file. Everything but FAILED means the server has the file.
-UPLOADED = "uploaded"
-PENDING = "pending push"
-UNCHANGED = "unchanged"
-SKIPPED = "already uploaded"
-FAILED = "failed"
-
-# The server's explanations can list every accepted file name; a summary line needs less.
-_SAID_LIMIT = 600
-
-# HTTP statuses worth another try: the server or something in front of it may recover.
-_TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
-
-
-class UploadTrackerError(ValueError):
-    """The upload tracker file cannot be read."""
-
-
-@dataclass(frozen=True)
-class UploadOutcome:
-    """What happened to one file.
-
-    Attributes
-    ----------
-    path : pathlib.Path
-        The file.
-    status : str
-        ``"uploaded"``, ``"pending push"`` (stored, the server pushes it later), ``"unchanged"`` (the
-        server had it already), ``"already uploaded"`` (the tracker says so; nothing was sent) or
-        ``"failed"``.
-    message : str
-        Why it failed, or what the server said.
-    http_status : int or None
-        The status of the last answer, if there was one.
-    attempts : int
-        How many requests were sent.
-    """
-
-    path: Path
-    status: str
-    message: str = ""
-    http_status: int | None = None
-    attempts: int = 0
-
-    @property
-    def ok(self) -> bool:
-        """Whether the server has the file (uploaded now, before, or pending its push)."""
-        return self.status != FAILED
-
-    @property
-    def sent(self) -> bool:
-        """Whether this call sent the file (false for files the tracker skipped)."""
-        return self.status != SKIPPED
-
-    def summary_line(self) -> str:
-        """Return the one line that reports this file, e.g. ``failed  x.json: HTTP 409 ...``."""
-        line = f"{self.status:<16} {self.path.name}"
-        if self.status == FAILED and self.message:
-            line += f": {self.message}"
-        return line
-
-
-def normalize_server_url(url: str) -> str:
-    """Return the server URL without surrounding blanks or a trailing slash.
-
-    Parameters
-    ----------
-    url : str
-        The configured URL, e.g. ``http://127.0.0.1:5000/``.
-
-    Returns
-    -------
-    str
-        The URL the tracker files uploads under.
-
-    Raises
-    ------
-    ValueError
-        When the URL is empty or not http(s).
-    """
-    cleaned = (url or "").strip().rstrip("/")
-    if not re.match(r"^https?://[^/\s]+", cleaned):
-        raise ValueError(f"the results server URL must start with http:// or https://, got {url!r}")
-    return cleaned
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``lock_path`` so that two uploaders do not overwrite each other."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+b") as handle:
-        try:
-            import fcntl
-        except ImportError:  # Windows: msvcrt locks a byte range instead
-            import msvcrt
-
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
-            try:
-                yield
-            finally:
-                handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-            return
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-class UploadTracker:
-    """Which files each server has accepted, kept in a JSON file (``<benchmarks home>/uploads.json``).
-
-    Entries are keyed by server URL, then by the file's absolute path, and hold the SHA-256 of the
-    content that was accepted: a file that changed since is not "uploaded" any more. The file is
-    rewritten atomically (a temporary file renamed over it) under a lock, re-read before each
-    change, so concurrent uploaders merge their entries instead of losing them.
-
-    Parameters
-    ----------
-    path : pathlib.Path, optional
-        The tracker file; ``<benchmarks home>/uploads.json`` by default.
-    """
-
-    VERSION = 1
-
-    def __init__(self, path: Path | str | None = None) -> None:
-        self.path = Path(path) if path is not None else benchmarks_home() / "uploads.json"
-
-    def _read(self) -> dict:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {"version": self.VERSION, "servers": {}}
-        hint = "fix it, or delete it to upload everything again (the server answers 'unchanged' for files it has)"
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise UploadTrackerError(f"the upload tracker {self.path} is not valid JSON ({error}); {hint}") from None
-        if not isinstance(data, dict) or not isinstance(data.get("servers"), dict):
-            raise UploadTrackerError(f"the upload tracker {self.path} has no 'servers' object; {hint}")
-        return data
-
-    def _write(self, data: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(data, stream, indent=1, sort_keys=True)
-                stream.write("\n")
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-
-    def entries(self, server_url: str) -> dict[str, dict]:
-        """Return the tracker's entries for one server: absolute path -> ``{"sha256", "status", "time"}``.
-
-        Parameters
-        ----------
-        server_url : str
-            The server.
-
-        Returns
-        -------
-        dict
-            A copy of the entries.
-        """
-        servers = self._read()["servers"]
-        return dict(servers.get(normalize_server_url(server_url), {}))
-
-    def is_uploaded(self, server_url: str, path: Path, sha256: str) -> bool:
-        """Whether the server accepted this file with exactly this content.
-
-        Parameters
-        ----------
-        server_url : str
-            The server.
-        path : pathlib.Path
-            The file.
-        sha256 : str
-            The SHA-256 of its current content.
-
-        Returns
-        -------
-        bool
-            True when the tracker has the file with the same hash.
-        """
-        entry = self.entries(server_url).get(str(Path(path).resolve()))
-        return bool(entry) and entry.get("sha256") == sha256
-
-    def mark_uploaded(self, server_url: str, path: Path, sha256: str, status: str) -> None:
-        """Record that the server accepted this file with this content.
-
-        Parameters
-        ----------
-        server_url : str
-            The server.
-        path : pathlib.Path
-            The file.
-        sha256 : str
-            The SHA-256 of the content the server accepted.
-        status : str
-            How it was accepted (``"uploaded"``, ``"pending push"`` or ``"unchanged"``).
-        """
-        key = normalize_server_url(server_url)
-        with _locked(self.path.with_name(self.path.name + ".lock")):
-            data = self._read()
-            data["version"] = self.VERSION
-            data["servers"].setdefault(key, {})[str(Path(path).resolve())] = {
-                "sha256": sha256,
-                "status": status,
-                "time": _now(),
-            }
-            self._write(data)
-
-
-def classify(name: str) -> ParsedFileName | None:
-    """Tell what a file name is (a header or a result file), or None for any other name.
-
-    Parameters
-    ----------
-    name : str
-        The file name (no folder).
-
-    Returns
-    -------
-    ParsedFileName or None
-        The kind and ids the name carries.
-    """
-    try:
-        return parse_file_name(name)
-    except InvalidFileName:
-        return None
-
-
-def find_result_files(results_dir: Path | str) -> list[Path]:
-    """List the result files and headers in a results folder (not its subfolders).
-
-    Parameters
-    ----------
-    results_dir : pathlib.Path or str
-        The folder.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The files whose names the server accepts, in upload order (headers first).
-
-    Raises
-    ------
-    FileNotFoundError
-        When the folder does not exist.
-    """
-    folder = Path(results_dir)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"the results folder {folder} does not exist")
-    return _upload_order(p for p in folder.iterdir() if p.is_file() and classify(p.name) is not None)
-
-
-def _upload_order(paths: Iterable[Path]) -> list[Path]:
-    """Sort headers before results (the server and its readers need the header a result names)."""
-    rank = {"machine": 0, "environment": 1, "result": 2}
-
-    def key(path: Path) -> tuple[int, str]:
-        parsed = classify(path.name)
-        return (rank[parsed.kind] if parsed else 3, path.name)
-
-    unique = {Path(p).resolve(): None for p in paths}
-    return sorted(unique, key=key)
-
-
-def referenced_headers(path: Path) -> list[Path]:
-    """Return the header files next to a result file that the result names (those that exist).
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        A result file, e.g. ``result_timestamp-…_machine-abc_environment-def.json``.
-
-    Returns
-    -------
-    list of pathlib.Path
-        ``info_machine-abc.json`` and ``info_environment-def.json`` (or the older ``machine-abc.json``
-        names) from the same folder, when present.
-    """
-    parsed = classify(path.name)
-    if parsed is None or parsed.kind != "result" or parsed.machine_id is None:
-        return []
-    found = []
-    for header_kind, header_id in (("machine", parsed.machine_id), ("environment", parsed.environment_id)):
-        for prefix in ("info_", ""):
-            candidate = path.with_name(f"{prefix}{header_kind}-{header_id}.json")
-            if candidate.is_file():
-                found.append(candidate)
-                break
-    return found
-
-
-def _server_says(response: requests.Response) -> str:
-    """The server's own explanation (its error, then the details), from its JSON answer or its text."""
-    try:
-        body = response.json()
-    except ValueError:
-        return " ".join(response.text.split())[:_SAID_LIMIT]
-    if not isinstance(body, dict):
-        return json.dumps(body)[:_SAID_LIMIT]
-    parts = [str(body[field]) for field in ("error", "message") if body.get(field)]
-    detail = body.get("detail")
-    if isinstance(detail, dict) and detail.get("message"):
-        where = f" (at {detail['path']})" if detail.get("path") else ""
-        parts.append(f"{detail['message']}{where}")
-    elif detail:
-        parts.append(str(detail))
-    if not parts and body.get("status"):
-        parts.append(str(body["status"]))
-    return " ".join(": ".join(parts).split())[:_SAID_LIMIT]
-
-
-def _connection_problem(error: Exception) -> str:
-    """The operating system's reason for a failed connection (e.g. "Connection refused"), briefly."""
-    if isinstance(error, requests.Timeout):
-        return "no answer in time"
-    match = re.search(r"\[Errno -?[0-9]+\] ([^'\")\]]+)", str(error))
-    return match.group(1).strip() if match else type(error).__name__
-
-
-def _refusal(response: requests.Response, name: str) -> str:
-    """Explain a permanent refusal in words that say what to do."""
-    status = response.status_code
-    if status == 401:
-        text = f"HTTP 401, the upload token is missing or wrong; set {TOKEN_ENV} to the server's token"
-    elif status == 403:
-        text = "HTTP 403, the server refuses this upload"
-    elif status == 409:
-        text = (
-            f"HTTP 409, the server already has a different file named {name}; result files must not change "
-            "after they are uploaded, so write a new run instead of editing this one"
-        )
-    elif status == 413:
-        text = "HTTP 413, the file is larger than the server accepts"
-    elif status == 400:
-        text = "HTTP 400, the server rejected the file"
-    elif status in (404, 405):
-        text = f"HTTP {status} from {response.url.split('?')[0]}; is the server URL right?"
-    else:
-        text = f"HTTP {status}"
-    said = _server_says(response)
-    return f"{text} ({said})" if said else text
-
-
-@dataclass
-class _Attempt:
-    """The result of sending one file, possibly several times."""
-
-    response: requests.Response | None
-    error: str
-    attempts: int
-    unreachable: bool
-
-
-def _send(
-    session: requests.Session,
-    url: str,
-    name: str,
-    body: bytes,
-    headers: dict[str, str],
-    attempts: int,
-    backoff: float,
-    timeout: float,
-    sleep: Callable[[float], None],
-) -> _Attempt:
-    """POST one file, retrying connection errors and transient statuses with exponential backoff."""
-    error = ""
-    for attempt in range(1, attempts + 1):
-        if attempt > 1:
-            sleep(backoff * 2 ** (attempt - 2))
-        try:
-            response = session.post(url, params={"filename": name}, data=body, headers=headers, timeout=timeout)
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            error = f"cannot reach the server ({_connection_problem(exc)})"
-            continue
-        if response.status_code in _TRANSIENT_STATUSES:
-            error = f"HTTP {response.status_code} ({_server_says(response)})"
-            if attempt < attempts:
-                continue
-        return _Attempt(response, error, attempt, unreachable=False)
-    return _Attempt(None, error, attempts, unreachable=True)
 
 
 def upload_result_files(
@@ -536,7 +135,7 @@ def upload_result_files(
             on_outcome(outcome)
 
     with requests.Session() as session:
-        for path in _upload_order(Path(p) for p in paths):
+        for path in upload_order(Path(p) for p in paths):
             parsed = classify(path.name)
             try:
                 raw = path.read_bytes()
@@ -563,8 +162,8 @@ def upload_result_files(
                     continue
             # Send the file's own bytes, so the server stores exactly what is on disk.
             body = b'{"json_content": ' + raw + b"}"
-            sent = _send(session, endpoint, path.name, body, headers, attempts, backoff, timeout, sleep)
-            outcome = _judge(path, sent)
+            sent = send(session, endpoint, path.name, body, headers, attempts, backoff, timeout, sleep)
+            outcome = judge(path, sent)
             if outcome.ok:
                 tracker.mark_uploaded(server_url, path, digest, outcome.status)
             else:
@@ -574,27 +173,6 @@ def upload_result_files(
                     unreachable = sent.error
             report(outcome)
     return outcomes
-
-
-def _judge(path: Path, sent: _Attempt) -> UploadOutcome:
-    """Turn the server's last answer into an outcome."""
-    response = sent.response
-    tries = f"after {sent.attempts} attempt{'s' if sent.attempts != 1 else ''}"
-    if response is None:
-        return UploadOutcome(path, FAILED, f"{sent.error}, {tries}", None, sent.attempts)
-    status = response.status_code
-    if status == 201:
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        pushed = body.get("pushed", True) if isinstance(body, dict) else True
-        return UploadOutcome(path, UPLOADED if pushed else PENDING, _server_says(response), status, sent.attempts)
-    if status == 200:
-        return UploadOutcome(path, UNCHANGED, _server_says(response), status, sent.attempts)
-    if status in _TRANSIENT_STATUSES:
-        return UploadOutcome(path, FAILED, f"{sent.error}, {tries}", status, sent.attempts)
-    return UploadOutcome(path, FAILED, _refusal(response, path.name), status, sent.attempts)
 
 
 def _setting(value: object, env: str, default: object, kind: type) -> object:
@@ -608,26 +186,6 @@ def _setting(value: object, env: str, default: object, kind: type) -> object:
         return kind(configured)
     except ValueError:
         raise ValueError(f"{env}={configured!r} is not a valid {kind.__name__}") from None
-
-
-def summarize(outcomes: list[UploadOutcome]) -> str:
-    """Return the closing line of a report, e.g. ``2 uploaded, 1 unchanged, 3 already uploaded, 1 failed``.
-
-    Parameters
-    ----------
-    outcomes : list of UploadOutcome
-        The outcomes.
-
-    Returns
-    -------
-    str
-        Counts per status, in a fixed order; ``nothing to upload`` when the list is empty.
-    """
-    counts = {status: 0 for status in (UPLOADED, PENDING, UNCHANGED, SKIPPED, FAILED)}
-    for outcome in outcomes:
-        counts[outcome.status] += 1
-    parts = [f"{count} {status}" for status, count in counts.items() if count]
-    return ", ".join(parts) if parts else "nothing to upload"
 
 
 def main(argv: list[str] | None = None) -> int:
