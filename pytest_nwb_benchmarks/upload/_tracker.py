@@ -167,9 +167,9 @@ class UploadTracker:
         Parameters
         ----------
         server_url : str
-            The server.
+            The server that accepted it; entries are filed under its normalized URL.
         path : pathlib.Path
-            The file.
+            The file, recorded by its absolute path.
         sha256 : str
             The SHA-256 of the content the server accepted.
         status : str
