@@ -44,7 +44,10 @@ FIXED_KEYS: tuple[str, ...] = tuple(_RESULT_SCHEMA["required"])
 _TIMESTAMP_FORMATS = (TIMESTAMP_FORMAT, TIMESTAMP_FORMAT.replace("-", "_"))
 _TIMESTAMP = re.compile(_RESULT_PROPERTIES["timestamp"]["pattern"])
 _COMMIT_LENGTH = (_RESULT_PROPERTIES["commit_hash"]["minLength"], _RESULT_PROPERTIES["commit_hash"]["maxLength"])
-_HASHES = {key: re.compile(_RESULT_PROPERTIES[key]["pattern"]) for key in ("environment_hash", "machine_hash")}
+_HASH_KEYS = ("environment_hash", "machine_hash")
+_HASHES = {key: re.compile(_RESULT_PROPERTIES[key]["pattern"]) for key in _HASH_KEYS}
+# What a hash may not hold: ".." or a final dot (it names a file, whose name ends in ".json").
+_HASHES_NOT = {key: re.compile(_RESULT_PROPERTIES[key]["not"]["pattern"]) for key in _HASH_KEYS}
 _MACHINE_VERSION_MINIMUM: int = _MACHINE_SCHEMA["properties"]["version"]["minimum"]
 _MACHINE_MIN_KEYS: int = _MACHINE_SCHEMA["minProperties"]
 _JSON_TYPES: dict[str, type] = {"string": str, "object": dict}
@@ -163,11 +166,12 @@ def _check_result(content: dict[str, Any]) -> None:
             "result", "$.commit_hash", f"expected a string of {_COMMIT_LENGTH[0]} to {_COMMIT_LENGTH[1]} characters"
         )
     for key, pattern in _HASHES.items():
-        if not isinstance(content[key], str) or not pattern.fullmatch(content[key]):
+        value = content[key]
+        if not isinstance(value, str) or not pattern.fullmatch(value) or _HASHES_NOT[key].search(value):
             raise InvalidContent(
                 "result",
                 f"$.{key}",
-                f"the {key.replace('_', ' ')} must be letters, digits, '_', '.' or '-', got {content[key]!r}",
+                f"the {key.replace('_', ' ')} must be letters, digits, '_', '.' or '-' (never '..' nor a final '.'), got {value!r}",
             )
     results = content["results"]
     if not isinstance(results, dict):
