@@ -11,17 +11,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
 import jsonschema_rs
 
-from pytest_nwb_benchmarks.results import SCHEMA_FILES, InvalidContent, check_content, load_schema
+from pytest_nwb_benchmarks.results import (
+    SCHEMA_FILES,
+    InvalidContent,
+    check_content,
+    first_schema_error,
+    load_schema,
+    schema_validator,
+)
 
 SCHEMAS: dict[str, dict[str, Any]] = {kind: load_schema(kind) for kind in SCHEMA_FILES}
 RESULT_SCHEMA = SCHEMAS["result"]
 MACHINE_SCHEMA = SCHEMAS["machine"]
 ENVIRONMENT_SCHEMA = SCHEMAS["environment"]
 
-_VALIDATORS = {kind: jsonschema.Draft202012Validator(schema) for kind, schema in SCHEMAS.items()}
+_VALIDATORS = {kind: schema_validator(kind) for kind in SCHEMAS}
 # The same schemas compiled by a validator written in Rust: about a thousand times faster on a full
 # suite's result file (0.1 ms instead of 200 ms), which decides how many uploads a second the server
 # takes. It answers "valid?"; the reference validator above words the error when the answer is no.
@@ -61,18 +67,13 @@ def validate_content(kind: str, content: Any) -> None:
     SchemaError
         Naming the first problem (the shallowest, in document order).
     """
-    if _FAST_VALIDATORS[kind].is_valid(content):
-        errors = []
-    else:
-        errors = list(_VALIDATORS[kind].iter_errors(content))
-    if not errors:
+    first = None if _FAST_VALIDATORS[kind].is_valid(content) else first_schema_error(kind, content)
+    if first is None:
         try:
             check_content(kind, content)  # what a schema cannot say: a timestamp is a real date
         except InvalidContent as error:
             raise SchemaError(kind, error.json_path, error.problem) from None
         return
-    # The shallowest error first: "results is missing" is more useful than a deep consequence of it.
-    first = min(errors, key=lambda error: (len(error.absolute_path), [str(part) for part in error.absolute_path]))
     if first.validator == "anyOf":
         problem = f"expected a list of numbers or a mapping of names to statistics, got {_describe(first.instance)}"
     else:

@@ -26,7 +26,7 @@ _MODULES: dict[str, str] = {
         "_file_names",
     ),
     **dict.fromkeys(["machine_friendly_name", "random_friendly_name"], "_friendly_names"),
-    **dict.fromkeys(["SCHEMA_FILES", "load_schema", "schema_problem"], "_schema"),
+    **dict.fromkeys(["SCHEMA_FILES", "first_schema_error", "load_schema", "schema_validator"], "_schema"),
     **dict.fromkeys(
         [
             "FIXED_KEYS",

@@ -8,7 +8,7 @@ The package does not validate with :mod:`jsonschema` itself, and does not depend
 is installed into every benchmark environment (whose packages it records and measures), and the
 reader walks hundreds of files for a comparison or a regression scan, where the pure-Python
 validator takes about 200 ms on a full suite's file while the model's own checks take a few
-milliseconds. :func:`schema_problem` uses :mod:`jsonschema` when it is installed (the server and
+milliseconds. :func:`first_schema_error` uses :mod:`jsonschema` when it is installed (the server and
 the tests have it), so that the schema and the model can be held to agreement.
 """
 
@@ -19,7 +19,7 @@ import json
 from importlib import resources
 from typing import Any
 
-__all__ = ["SCHEMA_FILES", "load_schema", "schema_problem"]
+__all__ = ["SCHEMA_FILES", "first_schema_error", "load_schema", "schema_validator"]
 
 #: The schema file of each kind of file.
 SCHEMA_FILES: dict[str, str] = {
@@ -54,8 +54,24 @@ def load_schema(kind: str) -> dict[str, Any]:
     return json.loads(_schema_text(kind))
 
 
-def schema_problem(kind: str, content: Any) -> tuple[str, str] | None:
-    """Validate with :mod:`jsonschema` (which must be installed) and name the first problem.
+def schema_validator(kind: str) -> Any:
+    """A :mod:`jsonschema` validator (draft 2020-12) of one kind of file; :mod:`jsonschema` must be installed.
+
+    Parameters
+    ----------
+    kind : str
+        ``"result"``, ``"machine"`` or ``"environment"``.
+
+    Returns
+    -------
+    jsonschema.Draft202012Validator
+        One validator per kind, made on first use.
+    """
+    return _validator(kind)
+
+
+def first_schema_error(kind: str, content: Any) -> Any:
+    """Validate with :mod:`jsonschema` and return the shallowest error, or None when the content is valid.
 
     Parameters
     ----------
@@ -66,19 +82,18 @@ def schema_problem(kind: str, content: Any) -> tuple[str, str] | None:
 
     Returns
     -------
-    tuple or None
-        ``(JSON path, message)`` of the shallowest problem, or None when the content is valid.
+    jsonschema.ValidationError or None
+        The first error in document order among the shallowest ("results is missing" says more
+        than a deep consequence of it).
     """
-    import jsonschema  # an optional dependency; see the module's docstring
-
-    validator = _validator(kind, jsonschema)
-    errors = list(validator.iter_errors(content))
+    errors = list(_validator(kind).iter_errors(content))
     if not errors:
         return None
-    first = min(errors, key=lambda error: (len(error.absolute_path), [str(part) for part in error.absolute_path]))
-    return first.json_path, first.message
+    return min(errors, key=lambda error: (len(error.absolute_path), [str(part) for part in error.absolute_path]))
 
 
 @functools.cache
-def _validator(kind: str, jsonschema: Any) -> Any:
+def _validator(kind: str) -> Any:
+    import jsonschema  # an optional dependency; see the module's docstring
+
     return jsonschema.Draft202012Validator(load_schema(kind))
