@@ -264,10 +264,22 @@ def valid_content() -> dict:
         (json.dumps({**valid_content(), "commit_hash": 5}), "(at $.commit_hash)"),
         (json.dumps({**valid_content(), "machine_hash": ""}), "the machine hash must be"),
         (json.dumps({**valid_content(), "results": [1]}), "expected an object, got list (at $.results)"),
-        (json.dumps({**valid_content(), "results": {"a": [1]}}), "expected an object of parameter keys, got list (at $.results.a)"),
-        (json.dumps({**valid_content(), "results": {"a": {"()": 1.0}}}), "expected a list of numbers or a mapping of named statistics, got float"),
-        (json.dumps({**valid_content(), "results": {"a": {"()": [1, "x"]}}}), "samples must be numbers, got 'x' (at $.results.a['()'][1])"),
-        (json.dumps({**valid_content(), "results": {"a": {"()": {"b": {"c": 1}}}}}), "a named statistic must be a number"),
+        (
+            json.dumps({**valid_content(), "results": {"a": [1]}}),
+            "expected an object of parameter keys, got list (at $.results.a)",
+        ),
+        (
+            json.dumps({**valid_content(), "results": {"a": {"()": 1.0}}}),
+            "expected a list of numbers or a mapping of named statistics, got float",
+        ),
+        (
+            json.dumps({**valid_content(), "results": {"a": {"()": [1, "x"]}}}),
+            "samples must be numbers, got 'x' (at $.results.a['()'][1])",
+        ),
+        (
+            json.dumps({**valid_content(), "results": {"a": {"()": {"b": {"c": 1}}}}}),
+            "a named statistic must be a number",
+        ),
         ('{"version": 2, "results": {"a": {"()": [NaN]}}}', "not valid JSON"),
     ],
 )
