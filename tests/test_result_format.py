@@ -8,6 +8,7 @@ The shipped JSON Schema, run by :mod:`jsonschema`, must agree with the model as 
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import textwrap
@@ -31,6 +32,7 @@ from pytest_nwb_benchmarks.results import (
     parse_file_name,
     read_header_file,
     read_result_file,
+    write_header_file,
     write_result_file,
 )
 
@@ -229,3 +231,79 @@ def test_the_shipped_schema_and_the_model_agree(results: Any, version: Any, hash
     else:
         model_accepts = True
     assert model_accepts == (first_schema_error("result", content) is None)
+
+
+# ---- headers ----
+
+
+def test_header_writer_refuses_what_the_reader_would_refuse(tmp_path: Path) -> None:
+    with pytest.raises(InvalidContent) as caught:
+        write_header_file(tmp_path, "machine", {"version": 0, "machine": "x"}, "abc")
+    assert caught.value.json_path == "$.version"
+    with pytest.raises(InvalidContent) as caught:
+        write_header_file(tmp_path, "environment", {"3.11": [{"name": ["numpy"]}]}, "abc")
+    assert caught.value.json_path == "$['3.11'][0].name"
+    assert list(tmp_path.iterdir()) == []
+    path, written = write_header_file(tmp_path, "environment", {"3.11": [{"name": "numpy", "version": "2"}]}, "abc")
+    assert written and path.name == "info_environment-abc.json"
+    assert read_header_file(path).versions() == {"numpy": "2"}
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "problem"),
+    [
+        ("info_machine-a.json", '{"version": 1}', "needs more than its version"),
+        ("info_machine-a.json", '{"version": 1, "machine": 5}', "(at $.machine)"),
+        ("info_environment-a.json", '{"3.11": {}}', "expected a list of packages"),
+        ("info_environment-a.json", "{}", "at least one Python"),
+        ("result_timestamp-2024-01-01-00-00-00_machine-a_environment-b.json", "{}", "not a header"),
+    ],
+)
+def test_header_reader_names_file_and_problem(tmp_path: Path, name: str, text: str, problem: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(InvalidResultFile) as caught:
+        read_header_file(path)
+    assert str(path) in str(caught.value) and problem in str(caught.value)
+
+
+# ---- the layers: results stands alone, the server uses public names only ----
+
+PACKAGE = Path(__file__).parents[1] / "pytest_nwb_benchmarks"
+
+
+def _imported_modules(path: Path) -> list[str]:
+    modules = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.append(node.module)
+        elif isinstance(node, ast.Import):
+            modules += [alias.name for alias in node.names]
+    return modules
+
+
+def test_results_imports_only_itself_and_utils() -> None:
+    outside = {
+        f"{path.name}: {module}"
+        for path in (PACKAGE / "results").glob("*.py")
+        for module in _imported_modules(path)
+        if module.startswith("pytest_nwb_benchmarks")
+        and not module.startswith(("pytest_nwb_benchmarks.results", "pytest_nwb_benchmarks.utils"))
+    }
+    assert not outside
+
+
+def test_the_server_imports_only_public_names_of_the_package() -> None:
+    private = {
+        f"{path.name}: {module}"
+        for path in (PACKAGE.parent / "server").glob("*.py")
+        for module in _imported_modules(path)
+        if module.startswith("pytest_nwb_benchmarks") and any(part.startswith("_") for part in module.split("."))
+    }
+    assert not private
+    import pytest_nwb_benchmarks.report as report
+    import pytest_nwb_benchmarks.results as results
+
+    for package in (results, report):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, name
