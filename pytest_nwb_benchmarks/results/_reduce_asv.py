@@ -117,7 +117,7 @@ def _describe(value: Any) -> str:
 
 def _timestamp(date: Any) -> str:
     _require(
-        isinstance(date, (int, float)) and not isinstance(date, bool) and math.isfinite(date),
+        is_number(date) and math.isfinite(date),
         "'date'",
         f"expected the commit date in milliseconds since 1970, got {_describe(date)}",
     )
