@@ -333,3 +333,8 @@ def test_network_statistics_dicts_round_trip(tmp_path: Path) -> None:
         environment_hash="e" * 40,
     )
     assert read_result_file(path).results["network_tracking.X.track_network_activity_during_read"]["()"] == statistics
+
+
+def test_a_path_that_names_no_file_is_an_invalid_result_file(tmp_path: Path) -> None:
+    with pytest.raises(InvalidResultFile, match="cannot read the file"):
+        read_result_file(tmp_path / "result\0.json")

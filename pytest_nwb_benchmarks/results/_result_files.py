@@ -200,7 +200,7 @@ def write_result_file(
 def _read_json(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, ValueError) as error:  # ValueError: undecodable text, or a null byte in the path
         raise InvalidResultFile(f"{path}: cannot read the file ({error})") from None
     try:
         return load_json_text(text)
