@@ -76,13 +76,8 @@ _register(
     "close_zarr_opened",
 )
 _register("pytest_nwb_benchmarks.nwb.network", "network_activity_tracker", "NetworkTracker")
-_register(
-    "pytest_nwb_benchmarks.results._reduce",
-    "reduce_asv_results",
-    "reduce_asv_results_file",
-    "ReducedResults",
-    "AsvResultsError",
-)
+_register("pytest_nwb_benchmarks.results._reduce_asv", "reduce_asv_results", "ReducedResults", "AsvResultsError")
+_register("pytest_nwb_benchmarks.results._reduce", "reduce_asv_results_file")
 _register("pytest_nwb_benchmarks.results._pytest_benchmark", "reduce_pytest_benchmark", "PytestBenchmarkFileError")
 _register("pytest_nwb_benchmarks.results._pytest_benchmark_export", "export_result_file", "to_pytest_benchmark")
 _register("pytest_nwb_benchmarks.report._verdict", "judge_samples", "mann_whitney_p", "Verdict")

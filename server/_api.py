@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from pytest_nwb_benchmarks.results._file_names import ACCEPTED_PATTERNS, InvalidFileName, parse_file_name
+from pytest_nwb_benchmarks.results import ACCEPTED_PATTERNS, InvalidFileName, parse_file_name
 from server._payload import PayloadError, count_samples, parse_body
 from server._schemas import SchemaError, validate_content
 from server._service import ResultsService

@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_nwb_benchmarks.results._file_names import InvalidFileName, ParsedFileName, parse_file_name
-from pytest_nwb_benchmarks.results._friendly_names import random_friendly_name
+from pytest_nwb_benchmarks.results import InvalidFileName, ParsedFileName, parse_file_name, random_friendly_name
 
 #: Folders of the results store, one per kind of file.
 KIND_FOLDERS: dict[str, str] = {"result": "results", "machine": "machines", "environment": "environments"}

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pytest_nwb_benchmarks.results._file_names import InvalidFileName, parse_file_name
+from pytest_nwb_benchmarks.results import InvalidFileName, parse_file_name
 from server._database import KIND_FOLDERS, BadFile, RunRows, environment_row, machine_row, read_stored_file, run_rows
 from server._dataset import (
     CHUNK_TABLES,

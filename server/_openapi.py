@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, send_from_directory
 
-from pytest_nwb_benchmarks.results._file_names import ACCEPTED_PATTERNS
+from pytest_nwb_benchmarks.results import ACCEPTED_PATTERNS
 from server._schemas import SCHEMAS
 
 openapi = Blueprint("openapi", __name__)

@@ -1,7 +1,9 @@
-"""JSON schemas of the three kinds of uploaded files, and the validation that names the first problem.
+"""The schemas of the three kinds of uploaded files, and the validation that names the first problem.
 
-The schemas are deliberately as loose as the real files require: the reference results of 2024
-carry dict-valued samples (network tracking), host names as machine ids, timestamps with
+The format is the package's: its JSON Schemas (shipped with :mod:`pytest_nwb_benchmarks.results`)
+and its model, whose check runs after the schema's, so that whatever the server accepts the
+package's reader reads. The schemas are as loose as the real files require: the reference results
+of 2024 carry dict-valued samples (network tracking), host names as machine ids, timestamps with
 underscores and machine headers without ``cpu``/``ram`` at the top level.
 """
 
@@ -9,92 +11,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
 import jsonschema_rs
 
-_NUMBER_OR_NULL = {"type": ["number", "null"]}
+from pytest_nwb_benchmarks.results import (
+    SCHEMA_FILES,
+    InvalidContent,
+    check_content,
+    first_schema_error,
+    load_schema,
+    schema_validator,
+)
 
-RESULT_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "Reduced benchmark results of one run",
-    "type": "object",
-    "required": ["version", "timestamp", "commit_hash", "environment_hash", "machine_hash", "results"],
-    "properties": {
-        "version": {"type": "integer", "minimum": 1},
-        "timestamp": {
-            "type": "string",
-            "pattern": r"^[0-9]{4}[-_][0-9]{2}[-_][0-9]{2}[-_][0-9]{2}[-_][0-9]{2}[-_][0-9]{2}$",
-        },
-        "commit_hash": {"type": "string", "minLength": 1, "maxLength": 64},
-        "environment_hash": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
-        "machine_hash": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
-        "results": {
-            "type": "object",
-            "description": "benchmark id -> parameter key -> samples",
-            "additionalProperties": {
-                "type": "object",
-                "additionalProperties": {
-                    "anyOf": [
-                        {"type": "array", "items": _NUMBER_OR_NULL},
-                        {
-                            # named statistics, e.g. network tracking: counts, a method name, latencies
-                            "type": "object",
-                            "additionalProperties": {
-                                "anyOf": [
-                                    {"type": ["number", "null", "string", "boolean"]},
-                                    {"type": "array", "items": {"type": "number"}},
-                                ]
-                            },
-                        },
-                        {"type": "number"},
-                        {"type": "null"},
-                    ]
-                },
-            },
-        },
-    },
-}
+SCHEMAS: dict[str, dict[str, Any]] = {kind: load_schema(kind) for kind in SCHEMA_FILES}
+RESULT_SCHEMA = SCHEMAS["result"]
+MACHINE_SCHEMA = SCHEMAS["machine"]
+ENVIRONMENT_SCHEMA = SCHEMAS["environment"]
 
-MACHINE_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "Machine header",
-    "type": "object",
-    "required": ["version"],
-    "minProperties": 2,
-    "properties": {
-        "version": {"type": "integer", "minimum": 1},
-        "machine": {"type": "string"},
-        "defaults": {"type": "object"},
-        "platform": {"type": "object"},
-        "psutil": {"type": "object"},
-    },
-}
-
-ENVIRONMENT_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "Environment header: Python version -> installed packages",
-    "type": "object",
-    "minProperties": 1,
-    "additionalProperties": {
-        "type": "array",
-        "items": {
-            # The forerunner parsed `conda list` by splitting lines on spaces and pairing the words with
-            # name/version/build/channel: a blank line gave {}, a short line a name alone. Such entries
-            # are kept as they are (readers skip entries without a name), so every file it wrote is accepted.
-            "type": "object",
-            "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
-            "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
-        },
-    },
-}
-
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "result": RESULT_SCHEMA,
-    "machine": MACHINE_SCHEMA,
-    "environment": ENVIRONMENT_SCHEMA,
-}
-
-_VALIDATORS = {kind: jsonschema.Draft202012Validator(schema) for kind, schema in SCHEMAS.items()}
+_VALIDATORS = {kind: schema_validator(kind) for kind in SCHEMAS}
 # The same schemas compiled by a validator written in Rust: about a thousand times faster on a full
 # suite's result file (0.1 ms instead of 200 ms), which decides how many uploads a second the server
 # takes. It answers "valid?"; the reference validator above words the error when the answer is no.
@@ -134,15 +67,15 @@ def validate_content(kind: str, content: Any) -> None:
     SchemaError
         Naming the first problem (the shallowest, in document order).
     """
-    if _FAST_VALIDATORS[kind].is_valid(content):
+    first = None if _FAST_VALIDATORS[kind].is_valid(content) else first_schema_error(kind, content)
+    if first is None:
+        try:
+            check_content(kind, content)  # what a schema cannot say: a timestamp is a real date
+        except InvalidContent as error:
+            raise SchemaError(kind, error.json_path, error.problem) from None
         return
-    errors = list(_VALIDATORS[kind].iter_errors(content))
-    if not errors:
-        return
-    # The shallowest error first: "results is missing" is more useful than a deep consequence of it.
-    first = min(errors, key=lambda error: (len(error.absolute_path), [str(part) for part in error.absolute_path]))
     if first.validator == "anyOf":
-        problem = f"expected a list of numbers, a mapping of names to statistics, a number or null, got {_describe(first.instance)}"
+        problem = f"expected a list of numbers or a mapping of names to statistics, got {_describe(first.instance)}"
     else:
         problem = first.message
         if len(problem) > 300:

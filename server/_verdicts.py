@@ -1,7 +1,7 @@
 """Verdicts on the server: ``/compare`` and ``/regressions`` pages, their JSON endpoints, and steps for the plots.
 
-The statistics are the package's own (:mod:`pytest_nwb_benchmarks.report._compare`,
-:mod:`pytest_nwb_benchmarks.report._regressions`), so the server, the command line and pytest judge
+The statistics are the package's own (:mod:`pytest_nwb_benchmarks.report`: ``compare_result_files``,
+``find_steps``), so the server, the command line and pytest judge
 alike. Samples come through one accessor, :func:`stored_runs`, which reads the result files of
 the newest runs (as the database's ``runs`` table lists them) with the package's reader, so exact
 integers stay exact; every request's work is bounded by :data:`RECENT_RUNS`.
@@ -17,11 +17,18 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
-from pytest_nwb_benchmarks.report._compare import IncomparableRuns, RunComparison, compare_result_files
-from pytest_nwb_benchmarks.report._compare_cli import parse_threshold, select_rows
-from pytest_nwb_benchmarks.report._regressions import DEFAULT_WINDOW, Step, find_steps
-from pytest_nwb_benchmarks.report._verdict import DEFAULT_THRESHOLD
-from pytest_nwb_benchmarks.results._result_files import InvalidResultFile, ResultFile, read_result_file
+from pytest_nwb_benchmarks.report import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_WINDOW,
+    IncomparableRuns,
+    RunComparison,
+    Step,
+    compare_result_files,
+    find_steps,
+    parse_threshold,
+    select_rows,
+)
+from pytest_nwb_benchmarks.results import InvalidResultFile, ResultFile, read_result_file
 from server._api import error_response, service
 
 __all__ = ["steps_for", "stored_runs", "verdicts"]

@@ -259,15 +259,27 @@ def valid_content() -> dict:
         (json.dumps({**valid_content(), "version": True}), "unsupported version True"),
         (json.dumps({k: v for k, v in valid_content().items() if k != "results"}), "missing key(s) ['results']"),
         (json.dumps({k: v for k, v in valid_content().items() if k != "timestamp"}), "missing key(s) ['timestamp']"),
-        (json.dumps({**valid_content(), "timestamp": 20240217}), "'timestamp' must be a string"),
-        (json.dumps({**valid_content(), "timestamp": "2024-02-30-00-00-00"}), "'timestamp' must be a string"),
-        (json.dumps({**valid_content(), "commit_hash": 5}), "'commit_hash' must be a non-empty string"),
-        (json.dumps({**valid_content(), "machine_hash": ""}), "'machine_hash' must be a non-empty string"),
-        (json.dumps({**valid_content(), "results": [1]}), "'results' must be an object"),
-        (json.dumps({**valid_content(), "results": {"a": [1]}}), "must be an object of parameter keys"),
-        (json.dumps({**valid_content(), "results": {"a": {"()": 1.0}}}), "expected a list or an object"),
-        (json.dumps({**valid_content(), "results": {"a": {"()": [1, "x"]}}}), "samples must all be numbers"),
-        (json.dumps({**valid_content(), "results": {"a": {"()": {"b": {"c": 1}}}}}), "named samples must be numbers"),
+        (json.dumps({**valid_content(), "timestamp": 20240217}), "YYYY-MM-DD-HH-MM-SS, got 20240217 (at $.timestamp)"),
+        (json.dumps({**valid_content(), "timestamp": "2024-02-30-00-00-00"}), "expected a real date"),
+        (json.dumps({**valid_content(), "commit_hash": 5}), "(at $.commit_hash)"),
+        (json.dumps({**valid_content(), "machine_hash": ""}), "the machine hash must be"),
+        (json.dumps({**valid_content(), "results": [1]}), "expected an object, got list (at $.results)"),
+        (
+            json.dumps({**valid_content(), "results": {"a": [1]}}),
+            "expected an object of parameter keys, got list (at $.results.a)",
+        ),
+        (
+            json.dumps({**valid_content(), "results": {"a": {"()": 1.0}}}),
+            "expected a list of numbers or a mapping of named statistics, got float",
+        ),
+        (
+            json.dumps({**valid_content(), "results": {"a": {"()": [1, "x"]}}}),
+            "samples must be numbers, got 'x' (at $.results.a['()'][1])",
+        ),
+        (
+            json.dumps({**valid_content(), "results": {"a": {"()": {"b": {"c": 1}}}}}),
+            "a named statistic must be a number",
+        ),
         ('{"version": 2, "results": {"a": {"()": [NaN]}}}', "not valid JSON"),
     ],
 )
@@ -321,3 +333,8 @@ def test_network_statistics_dicts_round_trip(tmp_path: Path) -> None:
         environment_hash="e" * 40,
     )
     assert read_result_file(path).results["network_tracking.X.track_network_activity_during_read"]["()"] == statistics
+
+
+def test_a_path_that_names_no_file_is_an_invalid_result_file(tmp_path: Path) -> None:
+    with pytest.raises(InvalidResultFile, match="cannot read the file"):
+        read_result_file(tmp_path / "result\0.json")

@@ -18,8 +18,9 @@ from pytest_nwb_benchmarks.collect._discovery import (
     Benchmark,
     BenchmarkDefinitionError,
     discover_benchmarks,
-    repr_without_address,
 )
+from pytest_nwb_benchmarks.results._keys import benchmark_location
+from pytest_nwb_benchmarks.results._keys import readable_param as _readable
 from pytest_nwb_benchmarks.run._outcome import Outcome
 
 __all__ = [
@@ -40,31 +41,6 @@ class BenchmarkFailure(Exception):
         self.outcome = outcome
 
 
-def benchmark_location(path: Path) -> tuple[str | None, str]:
-    """Return the root package and the dotted id prefix of a benchmark file, as asv names them.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        A ``.py`` file.
-
-    Returns
-    -------
-    tuple
-        ``(root package or None, dotted path from the root)``: ``benchmarks/sub/mod.py`` in the
-        package ``benchmarks`` gives ``("benchmarks", "sub.mod")``; a file outside any package
-        gives ``(None, "mod")``.
-    """
-    parts = [path.stem]
-    folder = path.parent
-    while (folder / "__init__.py").exists():
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    if len(parts) == 1:
-        return None, parts[0]
-    return parts[0], ".".join(parts[1:])
-
-
 def outside_asv_packages(path: Path) -> bool:
     """Tell whether asv would never import the file ``path``: its folder is no package, but sits in one.
 
@@ -73,16 +49,6 @@ def outside_asv_packages(path: Path) -> bool:
     answer is then True.
     """
     return not (path.parent / "__init__.py").exists() and (path.parent.parent / "__init__.py").exists()
-
-
-def _readable(value: Any) -> str:
-    if isinstance(value, str):
-        text = value or "''"
-    elif value is None or isinstance(value, (bool, int, float)):
-        text = str(value)
-    else:
-        text = repr_without_address(value)
-    return text.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def combination_ids(benchmark: Benchmark) -> list[str]:

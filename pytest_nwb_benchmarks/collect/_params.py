@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import collections
-import re
 from collections.abc import Sequence
 from typing import Any
+
+from pytest_nwb_benchmarks.results._keys import params_key, repr_without_address
 
 __all__ = ["BenchmarkDefinitionError", "normalise_params", "params_key", "repr_without_address", "unique_reprs"]
 
@@ -26,32 +27,6 @@ class BenchmarkDefinitionError(ValueError):
         self.benchmark_name = benchmark_name
 
 
-_ADDRESS = re.compile(r"^(<.*) at (0x[0-9a-fA-F]+)(>)$")
-
-
-def repr_without_address(value: Any) -> str:
-    """Return ``repr(value)`` with the memory address of a default repr removed.
-
-    Parameters
-    ----------
-    value : object
-        A parameter value.
-
-    Returns
-    -------
-    str
-        ``repr(value)``, except that ``<X object at 0x7f…>`` becomes ``<X object>`` when the
-        address really is the object's own (so that ids are the same in every process).
-    """
-    text = repr(value)
-    match = _ADDRESS.match(text)
-    if match:
-        default = _ADDRESS.match(object.__repr__(value))
-        if default and default[2] == match[2]:
-            return match[1] + match[3]
-    return text
-
-
 def unique_reprs(values: Sequence[Any]) -> list[str]:
     """Reprs of one parameter's values; a repr that occurs twice gets `` (0)``, `` (1)``, … as asv does."""
     reprs = [repr_without_address(value) for value in values]
@@ -65,22 +40,6 @@ def unique_reprs(values: Sequence[Any]) -> list[str]:
         else:
             unique.append(text)
     return unique
-
-
-def params_key(param_reprs: Sequence[str]) -> str:
-    """Return the key of one parameter combination in the reduced result files.
-
-    Parameters
-    ----------
-    param_reprs : sequence of str
-        asv's repr string of each parameter value, in ``param_names`` order.
-
-    Returns
-    -------
-    str
-        ``str()`` of the tuple of those strings: ``("'value'",)`` for one parameter, ``()`` for none.
-    """
-    return str(tuple(param_reprs))
 
 
 def normalise_params(raw_params: Any, raw_names: Any, name: str) -> tuple[list[list[Any]], list[str], list[str]]:

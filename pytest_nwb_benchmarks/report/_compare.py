@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_nwb_benchmarks.report._verdict import ALPHA, CONFIDENCE, DEFAULT_THRESHOLD, VERDICTS, Verdict, judge_samples
-from pytest_nwb_benchmarks.results._file_names import parse_file_name
-from pytest_nwb_benchmarks.results._result_files import ResultFile, iter_result_files, read_result_file
+from pytest_nwb_benchmarks.results import ResultFile, iter_result_files, parse_file_name, read_result_file
 
 __all__ = [
     "ComparisonRow",

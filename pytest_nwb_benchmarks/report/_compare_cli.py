@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from pytest_nwb_benchmarks.report._compare import ComparisonRow, IncomparableRuns, RunComparison, compare_runs
 from pytest_nwb_benchmarks.report._verdict import DEFAULT_THRESHOLD, Verdict
-from pytest_nwb_benchmarks.results._result_files import InvalidResultFile
+from pytest_nwb_benchmarks.results import InvalidResultFile
 
 __all__ = ["format_comparison", "main", "parse_threshold", "select_rows"]
 

@@ -26,7 +26,7 @@ import numpy as np
 from pytest_nwb_benchmarks.report._compare import iter_quantities
 from pytest_nwb_benchmarks.report._compare_cli import _threshold, p_text, ratio_text, series_name
 from pytest_nwb_benchmarks.report._verdict import CONFIDENCE, DEFAULT_THRESHOLD, Verdict, judge_samples
-from pytest_nwb_benchmarks.results._result_files import (
+from pytest_nwb_benchmarks.results import (
     InvalidResultFile,
     ResultFile,
     iter_result_files,

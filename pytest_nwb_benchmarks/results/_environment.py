@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_nwb_benchmarks.results._file_names import environment_file_name
-from pytest_nwb_benchmarks.results._result_files import write_new_json_file
+from pytest_nwb_benchmarks.results._result_files import write_header_file
 from pytest_nwb_benchmarks.utils._hashing import sha1_hash
 
 __all__ = [
@@ -178,6 +177,5 @@ def ensure_environment_header(results_dir: Path) -> EnvironmentHeaderState:
     """
     header = collect_environment_header()
     digest = environment_hash(header)
-    path = Path(results_dir) / environment_file_name(digest)
-    written = write_new_json_file(path, header, indent=4)
+    path, written = write_header_file(results_dir, "environment", header, digest)
     return EnvironmentHeaderState(header=header, hash=digest, path=path, written=written)

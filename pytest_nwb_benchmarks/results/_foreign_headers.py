@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from pytest_nwb_benchmarks.results._environment import environment_hash
-from pytest_nwb_benchmarks.results._file_names import environment_file_name, machine_file_name
 from pytest_nwb_benchmarks.results._friendly_names import random_friendly_name
 from pytest_nwb_benchmarks.results._machine import MACHINE_HEADER_VERSION, machine_hash
-from pytest_nwb_benchmarks.results._result_files import write_new_json_file
+from pytest_nwb_benchmarks.results._result_files import write_header_file
 from pytest_nwb_benchmarks.utils._hashing import sha1_hash
 
 __all__ = ["ForeignHeaders", "headers_of_results_file"]
@@ -121,9 +120,9 @@ def headers_of_results_file(raw: dict[str, Any], path: Path, results_dir: Path) 
     machine["source"] = f"{kind} results file"
     machine["origin_name_digest"] = digest or ""
     machine_digest = machine_hash(machine)
-    write_new_json_file(Path(results_dir) / machine_file_name(machine_digest), machine, indent=4)
+    write_header_file(results_dir, "machine", machine, machine_digest)
 
     environment = {label: sorted(packages, key=lambda package: (package["name"], package["version"]))}
     environment_digest = environment_hash(environment)
-    write_new_json_file(Path(results_dir) / environment_file_name(environment_digest), environment, indent=4)
+    write_header_file(results_dir, "environment", environment, environment_digest)
     return ForeignHeaders(machine_digest, environment_digest, tuple(notes))

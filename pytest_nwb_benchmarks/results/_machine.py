@@ -25,9 +25,9 @@ from typing import Any
 
 import psutil
 
-from pytest_nwb_benchmarks.results._file_names import machine_file_name
 from pytest_nwb_benchmarks.results._friendly_names import machine_friendly_name
-from pytest_nwb_benchmarks.results._result_files import replace_json_file, write_new_json_file
+from pytest_nwb_benchmarks.results._json_files import replace_json_file
+from pytest_nwb_benchmarks.results._result_files import write_header_file
 from pytest_nwb_benchmarks.utils._hashing import sha1_hash
 from pytest_nwb_benchmarks.utils._paths import benchmarks_home, cache_dir
 
@@ -350,8 +350,7 @@ def ensure_machine_header(results_dir: Path) -> MachineHeaderState:
     """
     header = collect_machine_header()
     digest = machine_hash(header)
-    path = Path(results_dir) / machine_file_name(digest)
-    written = write_new_json_file(path, header, indent=4)
+    path, written = write_header_file(results_dir, "machine", header, digest)
     last_path = benchmarks_home() / LAST_HEADER_FILE
     changes: list[str] = []
     if last_path.exists():

@@ -18,9 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pytest_nwb_benchmarks.collect._discovery import params_key, repr_without_address
-from pytest_nwb_benchmarks.collect._items import benchmark_location
 from pytest_nwb_benchmarks.results._file_names import TIMESTAMP_FORMAT
+from pytest_nwb_benchmarks.results._keys import benchmark_location, params_key, repr_without_address
 
 __all__ = [
     "MEASURED_BY",

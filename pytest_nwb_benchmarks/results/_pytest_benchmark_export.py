@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_nwb_benchmarks.results._file_names import TIMESTAMP_FORMAT, environment_file_name, machine_file_name
+from pytest_nwb_benchmarks.results._keys import readable_param  # the same text as the combination's pytest id
 from pytest_nwb_benchmarks.results._pytest_benchmark import MEASURED_BY, OUR_EXTRA_INFO_KEY, json_safe
 from pytest_nwb_benchmarks.results._result_files import (
     InvalidResultFile,
@@ -87,8 +88,6 @@ def _value_of(text: str) -> Any:
 
 def _node_names(name: str, meta: dict[str, Any], key: str) -> dict[str, Any]:
     """pytest-benchmark's naming of a combination that pytest-benchmark did not measure (an ASV-style one)."""
-    from pytest_nwb_benchmarks.collect._items import _readable  # the same text as the combination's pytest id
-
     parts = name.split(".")
     classes = []
     while len(parts) > 2 and parts[-2][:1].isupper():
@@ -98,7 +97,7 @@ def _node_names(name: str, meta: dict[str, Any], key: str) -> dict[str, Any]:
     values = [_value_of(text) for text in reprs]
     names = [str(text) for text in meta.get("param_names") or []] if isinstance(meta.get("param_names"), list) else []
     names = (names + [f"param{index + 1}" for index in range(len(names), len(values))])[: len(values)]
-    param = "-".join(_readable(value) for value in values) if values else None
+    param = "-".join(readable_param(value) for value in values) if values else None
     suffix = f"[{param}]" if param is not None else ""
     return {
         "name": function + suffix,

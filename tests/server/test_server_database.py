@@ -162,7 +162,8 @@ def test_runs_at_odd_times_do_not_break_pages(client, stamp):
     name, content = result_content(1)
     content["timestamp"] = stamp
     odd_name = name.replace("2026-01-02-03-00-01", stamp if stamp[5:7] != "13" else "2024-12-01-00-00-00")
-    assert upload(client, odd_name, content).status_code == 201
+    # Month 13 is no date: the package's reader could not read such a file back, so the server refuses it.
+    assert upload(client, odd_name, content).status_code == (400 if stamp[5:7] == "13" else 201)
     normal, other = result_content(2)
     assert upload(client, normal, other).status_code == 201
     for query in ({}, {"x": "commit"}):
