@@ -7,8 +7,9 @@ timing settings. The shapes are the private base classes here; the reading metho
 :class:`_ReadingMethod`; :func:`_one_class_per_method` makes the concrete classes, named
 ``<method><operation>Benchmark`` as asv ids them, and each module adds them to its namespace.
 
-Every name here starts with an underscore: neither asv nor the plugin collects a class or function of a
-module under such a name, so only the classes a module binds to public names are benchmarks. The ids, grids
+Every class and function defined here starts with an underscore, and the modules import them under those
+names: neither asv nor the plugin collects what a module holds under such a name, so only the classes a
+module binds to public names are benchmarks. The ids, grids
 and timing settings are those of the classes written out one by one before; asv's ``version`` of each
 benchmark (a hash of its source) is now that of the shared methods here.
 """
