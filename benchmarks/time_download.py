@@ -24,6 +24,7 @@ from pytest_nwb_benchmarks.nwb import (
     resolve_asset,
 )
 
+from ._bases import _ColdSamples
 from .params import DOWNLOAD_FILES, LATENCIES_MS
 
 # Size of the pieces written to disk; large enough that Python overhead does not count.
@@ -35,27 +36,39 @@ precision_target = 0.05
 time_budget = 10.0
 
 
-class RequestsHttpsDownloadBenchmark:
-    """Download with one streamed HTTP GET (requests)."""
+class _Download(_ColdSamples):
+    """Download the file into a fresh temporary folder; each class says how it connects and fetches."""
 
     param_names = ("asset", "latency_ms")
     params = (DOWNLOAD_FILES, LATENCIES_MS)
-    rounds = 1
     repeat = (1, 3, 10.0)
-    number = 1
-    min_run_count = 1
-    warmup_time = 0.0
     timeout = 600
 
     def setup(self, asset: str, latency_ms: int) -> None:
         self.asset = resolve_asset(asset, latency_ms)
         self.folder = tempfile.TemporaryDirectory(prefix="nwb-benchmarks-download-")
         self.target = Path(self.folder.name) / "downloaded.nwb"
-        self.session = requests.Session()
+        self._connect()
 
     def teardown(self, asset: str, latency_ms: int) -> None:
-        self.session.close()
+        self._disconnect()
         self.folder.cleanup()
+
+    def _connect(self) -> None:
+        """Make the session, filesystem or stream the download uses (not timed)."""
+
+    def _disconnect(self) -> None:
+        """Close what :meth:`_connect` made."""
+
+
+class RequestsHttpsDownloadBenchmark(_Download):
+    """Download with one streamed HTTP GET (requests)."""
+
+    def _connect(self) -> None:
+        self.session = requests.Session()
+
+    def _disconnect(self) -> None:
+        self.session.close()
 
     def time_download(self, asset: str, latency_ms: int) -> None:
         with self.session.get(self.asset.http_url, stream=True, timeout=60) as response:
@@ -65,51 +78,24 @@ class RequestsHttpsDownloadBenchmark:
                     out.write(block)
 
 
-class FsspecHttpsDownloadBenchmark:
+class FsspecHttpsDownloadBenchmark(_Download):
     """Download with fsspec's HTTP filesystem (``get_file``)."""
 
-    param_names = ("asset", "latency_ms")
-    params = (DOWNLOAD_FILES, LATENCIES_MS)
-    rounds = 1
-    repeat = (1, 3, 10.0)
-    number = 1
-    min_run_count = 1
-    warmup_time = 0.0
-    timeout = 600
-
-    def setup(self, asset: str, latency_ms: int) -> None:
+    def _connect(self) -> None:
         from fsspec.implementations.http import HTTPFileSystem
 
-        self.asset = resolve_asset(asset, latency_ms)
-        self.folder = tempfile.TemporaryDirectory(prefix="nwb-benchmarks-download-")
-        self.target = Path(self.folder.name) / "downloaded.nwb"
         self.filesystem: Any = HTTPFileSystem(skip_instance_cache=True, block_size=FSSPEC_BLOCK_SIZE)
-
-    def teardown(self, asset: str, latency_ms: int) -> None:
-        self.folder.cleanup()
 
     def time_download(self, asset: str, latency_ms: int) -> None:
         self.filesystem.get_file(self.asset.http_url, str(self.target))
 
 
-class FsspecS3DownloadBenchmark:
+class FsspecS3DownloadBenchmark(_Download):
     """Download with s3fs (``get_file``)."""
 
-    param_names = ("asset", "latency_ms")
-    params = (DOWNLOAD_FILES, LATENCIES_MS)
-    rounds = 1
-    repeat = (1, 3, 10.0)
-    number = 1
-    min_run_count = 1
-    warmup_time = 0.0
-    timeout = 600
-
-    def setup(self, asset: str, latency_ms: int) -> None:
+    def _connect(self) -> None:
         import s3fs
 
-        self.asset = resolve_asset(asset, latency_ms)
-        self.folder = tempfile.TemporaryDirectory(prefix="nwb-benchmarks-download-")
-        self.target = Path(self.folder.name) / "downloaded.nwb"
         self.filesystem: Any = s3fs.S3FileSystem(
             anon=True,
             endpoint_url=self.asset.s3_endpoint,
@@ -117,31 +103,16 @@ class FsspecS3DownloadBenchmark:
             default_block_size=S3FS_BLOCK_SIZE,
         )
 
-    def teardown(self, asset: str, latency_ms: int) -> None:
-        self.folder.cleanup()
-
     def time_download(self, asset: str, latency_ms: int) -> None:
         self.filesystem.get_file(self.asset.s3_url[len("s3://") :], str(self.target))
 
 
-class RemfileDownloadBenchmark:
+class RemfileDownloadBenchmark(_Download):
     """Download by reading a remfile from start to end (its read-ahead grows up to its maximum chunk)."""
 
-    param_names = ("asset", "latency_ms")
-    params = (DOWNLOAD_FILES, LATENCIES_MS)
-    rounds = 1
-    repeat = (1, 3, 10.0)
-    number = 1
-    min_run_count = 1
-    warmup_time = 0.0
-    timeout = 600
-
-    def setup(self, asset: str, latency_ms: int) -> None:
+    def _connect(self) -> None:
         import remfile
 
-        self.asset = resolve_asset(asset, latency_ms)
-        self.folder = tempfile.TemporaryDirectory(prefix="nwb-benchmarks-download-")
-        self.target = Path(self.folder.name) / "downloaded.nwb"
         # Made here: its constructor asks the server for the size, which is not part of the download.
         self.stream: Any = remfile.File(
             self.asset.http_url,
@@ -152,10 +123,9 @@ class RemfileDownloadBenchmark:
             _bytes_per_thread=REMFILE_BYTES_PER_THREAD,
         )
 
-    def teardown(self, asset: str, latency_ms: int) -> None:
+    def _disconnect(self) -> None:
         self.stream.close()
         self.stream.session.close()
-        self.folder.cleanup()
 
     def time_download(self, asset: str, latency_ms: int) -> None:
         remaining = self.stream.length

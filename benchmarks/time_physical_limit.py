@@ -14,6 +14,7 @@ would move. ``tests/test_physical_limit.py`` checks that no reader beats its lim
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from pytest_nwb_benchmarks.nwb import (
     HttpRangeFetcher,
@@ -29,6 +30,7 @@ from pytest_nwb_benchmarks.nwb import (
     total_bytes,
 )
 
+from ._bases import _ColdSamples
 from .params import LATENCIES_MS, LOCAL_SLICES, REMOTE_SLICES
 
 #: Precision-driven sampling (native runner): sample each combination until the median's 95 % interval is
@@ -51,42 +53,33 @@ def byte_ranges_of(asset: ResolvedAsset, selection: tuple[slice, ...]) -> list[t
         close_opened(opened)
 
 
-class HttpRangeLimitContinuousSliceBenchmark:
-    """Fetch the slice's byte ranges with one plain HTTP range GET each."""
+class _BytesNeeded:
+    """``track_bytes_needed``: the bytes of the ``ranges`` (``(offset, length)`` pairs) made in ``setup``."""
 
-    param_names = ("slice_case", "latency_ms")
-    params = (REMOTE_SLICES, LATENCIES_MS)
-    rounds = 1
-    repeat = (1, 3, 10.0)  # asv's runner; the native one samples to the precision target within the budget
-    number = 1
-    min_run_count = 1
-    warmup_time = 0.0
-    timeout = 300
-
-    def setup(self, slice_case: str, latency_ms: int) -> None:
-        asset, selection = resolve_slice_case(slice_case)
-        self.asset = resolve_asset(asset, latency_ms)
-        self.ranges = byte_ranges_of(self.asset, selection)
-        self.buffers = range_buffers(self.ranges)
-        # every range in flight at once: the latency is paid about once, as by the best possible reader
-        self.fetcher = HttpRangeFetcher(self.asset.http_url, connections=min(len(self.ranges), MAX_CONNECTIONS))
-        # Connect now: the methods it is compared with opened their connection while opening the file.
-        self.fetcher.connect()
-        if latency_ms == 0:
-            # warm the server's page cache and the buffers, as a reader's earlier reads warmed its own;
-            # at a latency the transfer is dominated by it, and a second round trip per range in setup costs
-            self.fetcher.fetch_into(self.ranges, self.buffers)
-
-    def teardown(self, slice_case: str, latency_ms: int) -> None:
-        self.fetcher.close()
-
-    def time_slice(self, slice_case: str, latency_ms: int) -> None:
-        self.fetcher.fetch_into(self.ranges, self.buffers)
-
-    def track_bytes_needed(self, slice_case: str, latency_ms: int) -> int:
+    def track_bytes_needed(self, *params: Any) -> int:
         return total_bytes(self.ranges)
 
     track_bytes_needed.unit = "bytes"  # type: ignore[attr-defined]
+
+
+class _AllAtOnceLimit(_BytesNeeded, _ColdSamples):
+    """A remote limit: the requests a slice needs, all in flight at once on connections opened in ``setup``.
+
+    Every range or object is requested at once (up to ``MAX_CONNECTIONS``), so that the latency is paid
+    about once, as by the best possible reader: a limit a reader beats is no limit.
+    """
+
+    param_names = ("slice_case", "latency_ms")
+    repeat = (1, 3, 10.0)  # asv's runner; the native one samples to the precision target within the budget
+    timeout = 300
+
+    def _connect(self, url: str) -> None:
+        """Open the keep-alive connections (the methods compared with it connected while opening the file)."""
+        self.fetcher = HttpRangeFetcher(url, connections=min(len(self.ranges), MAX_CONNECTIONS))
+        self.fetcher.connect()
+
+    def teardown(self, slice_case: str, latency_ms: int) -> None:
+        self.fetcher.close()
 
     def track_ranges_needed(self, slice_case: str, latency_ms: int) -> int:
         return len(self.ranges)
@@ -94,16 +87,32 @@ class HttpRangeLimitContinuousSliceBenchmark:
     track_ranges_needed.unit = "requests"  # type: ignore[attr-defined]
 
 
-class PreadLimitContinuousSliceBenchmark:
+class HttpRangeLimitContinuousSliceBenchmark(_AllAtOnceLimit):
+    """Fetch the slice's byte ranges with one plain HTTP range GET each."""
+
+    params = (REMOTE_SLICES, LATENCIES_MS)
+
+    def setup(self, slice_case: str, latency_ms: int) -> None:
+        asset, selection = resolve_slice_case(slice_case)
+        self.asset = resolve_asset(asset, latency_ms)
+        self.ranges = byte_ranges_of(self.asset, selection)
+        self.buffers = range_buffers(self.ranges)
+        self._connect(self.asset.http_url)
+        if latency_ms == 0:
+            # warm the server's page cache and the buffers, as a reader's earlier reads warmed its own;
+            # at a latency the transfer is dominated by it, and a second round trip per range in setup costs
+            self.fetcher.fetch_into(self.ranges, self.buffers)
+
+    def time_slice(self, slice_case: str, latency_ms: int) -> None:
+        self.fetcher.fetch_into(self.ranges, self.buffers)
+
+
+class PreadLimitContinuousSliceBenchmark(_BytesNeeded, _ColdSamples):
     """Read the slice's byte ranges from the local file with ``os.preadv`` into preallocated buffers."""
 
     param_names = ("slice_case",)
     params = (LOCAL_SLICES,)
-    rounds = 1
     repeat = (1, 5, 10.0)  # asv's runner; the native one samples to the precision target within the budget
-    number = 1
-    min_run_count = 1
-    warmup_time = 0.0
     timeout = 120
 
     def setup(self, slice_case: str) -> None:
@@ -120,8 +129,3 @@ class PreadLimitContinuousSliceBenchmark:
 
     def time_slice(self, slice_case: str) -> None:
         pread_into(self.fd, self.ranges, self.buffers)
-
-    def track_bytes_needed(self, slice_case: str) -> int:
-        return total_bytes(self.ranges)
-
-    track_bytes_needed.unit = "bytes"  # type: ignore[attr-defined]

@@ -9,16 +9,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pytest_nwb_benchmarks.nwb import (
-    HttpRangeFetcher,
-    needed_zarr_chunks,
-    range_buffers,
-    resolve_format_asset,
-    resolve_slice_case,
-)
+from pytest_nwb_benchmarks.nwb import needed_zarr_chunks, range_buffers, resolve_format_asset, resolve_slice_case
 
 from .params import FORMAT_REMOTE_SLICES, LATENCIES_MS
-from .time_physical_limit import MAX_CONNECTIONS
+from .time_physical_limit import _AllAtOnceLimit
 
 #: Precision-driven sampling (native runner), as in the HDF5 modules: sample each combination until the
 #: median's 95 % interval is within +-5 %, or this many seconds are spent. asv's runner keeps ``repeat``.
@@ -26,7 +20,7 @@ precision_target = 0.05
 time_budget = 2.0
 
 
-class ZarrChunkLimitContinuousSliceBenchmark:
+class ZarrChunkLimitContinuousSliceBenchmark(_AllAtOnceLimit):
     """Fetch the slice's chunk objects with one plain HTTP GET each, all in flight at once.
 
     Like ``HttpRangeLimit``, it reads into buffers made in ``setup`` on connections opened there, and
@@ -34,14 +28,7 @@ class ZarrChunkLimitContinuousSliceBenchmark:
     fsspec's Zarr store fetches chunks concurrently too, and a limit a reader beats is no limit.
     """
 
-    param_names = ("slice_case", "latency_ms")
     params = (FORMAT_REMOTE_SLICES, LATENCIES_MS)
-    rounds = 1
-    repeat = (1, 3, 10.0)
-    number = 1
-    min_run_count = 1
-    warmup_time = 0.0
-    timeout = 300
 
     def setup(self, slice_case: str, latency_ms: int) -> None:
         asset, selection = resolve_slice_case(slice_case)
@@ -50,27 +37,13 @@ class ZarrChunkLimitContinuousSliceBenchmark:
         store_path = urlsplit(self.asset.http_url).path.rstrip("/")
         self.paths = [f"{store_path}/{key}" for key, _ in self.chunks]
         self.sizes = [size for _, size in self.chunks]
-        self.buffers = range_buffers([(0, size) for size in self.sizes])
+        self.ranges = [(0, size) for size in self.sizes]  # one whole object each
+        self.buffers = range_buffers(self.ranges)
         # Connect now (HEAD of the store's .zgroup): the methods it is compared with connected while opening it.
-        connections = min(len(self.paths), MAX_CONNECTIONS)
-        self.fetcher = HttpRangeFetcher(f"{self.asset.http_url}/.zgroup", connections=connections)
-        self.fetcher.connect()
+        self._connect(f"{self.asset.http_url}/.zgroup")
         if latency_ms == 0:
             # warm the server's page cache and the buffers, as HttpRangeLimit does
             self.fetcher.fetch_objects_into(self.paths, self.sizes, self.buffers)
 
-    def teardown(self, slice_case: str, latency_ms: int) -> None:
-        self.fetcher.close()
-
     def time_slice(self, slice_case: str, latency_ms: int) -> None:
         self.fetcher.fetch_objects_into(self.paths, self.sizes, self.buffers)
-
-    def track_bytes_needed(self, slice_case: str, latency_ms: int) -> int:
-        return sum(size for _, size in self.chunks)
-
-    track_bytes_needed.unit = "bytes"  # type: ignore[attr-defined]
-
-    def track_ranges_needed(self, slice_case: str, latency_ms: int) -> int:
-        return len(self.chunks)
-
-    track_ranges_needed.unit = "requests"  # type: ignore[attr-defined]
