@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from pytest_nwb_benchmarks.results._file_names import InvalidFileName, parse_file_name
+from pytest_nwb_benchmarks.run._session import results_dir
 
 # The statistics (numpy, scipy) are imported only when a comparison is asked for: this plugin is
 # loaded into every pytest session.
@@ -60,7 +61,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _compare(config: pytest.Config, result_path: Path) -> Any:
-    from pytest_nwb_benchmarks._plugin import results_dir
     from pytest_nwb_benchmarks.report._compare import compare_result_files, resolve_run
     from pytest_nwb_benchmarks.report._verdict import DEFAULT_THRESHOLD
     from pytest_nwb_benchmarks.results._result_files import read_result_file

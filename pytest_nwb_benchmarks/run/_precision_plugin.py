@@ -15,7 +15,9 @@ import pytest
 
 from pytest_nwb_benchmarks.report._summary import noise_report
 from pytest_nwb_benchmarks.run._precision import PRECISION_ATTRIBUTES
+from pytest_nwb_benchmarks.run._session import recorded_rows
 from pytest_nwb_benchmarks.run._system_check import SystemCheck, check_system
+from pytest_nwb_benchmarks.utils._options import setting
 
 __all__ = ["precision_runner_options"]
 
@@ -89,10 +91,10 @@ def precision_runner_options(config: pytest.Config) -> dict[str, dict[str, Any]]
     defaults: dict[str, Any] = {}
     for name, (option, ini, _) in _OPTIONS.items():
         for source, where, target in (
-            (config.getoption(ini), option, overrides),
-            (config.getini(ini), f"ini option {ini}", defaults),
+            (setting(config, ini), option, overrides),
+            (setting(config, ini=ini), f"ini option {ini}", defaults),
         ):
-            if source in (None, ""):
+            if source is None:
                 continue
             try:
                 value = _number(str(source).strip())
@@ -107,7 +109,7 @@ def precision_runner_options(config: pytest.Config) -> dict[str, dict[str, Any]]
 
 
 def _benchmark_run(config: pytest.Config) -> bool:
-    return bool(config.getoption("nwb_bench", False)) and not config.getoption("nwb_debug", False)
+    return bool(setting(config, "nwb_bench")) and not setting(config, "nwb_debug")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -133,9 +135,7 @@ def pytest_nwb_result_metadata(config: pytest.Config) -> dict | None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    from pytest_nwb_benchmarks._plugin import recorder_rows
-
-    lines = noise_report(recorder_rows(config))
+    lines = noise_report(recorded_rows(config))
     if not lines:
         return
     terminalreporter.section("nwb benchmarks: precision and noise")

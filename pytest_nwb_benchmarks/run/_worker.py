@@ -1,7 +1,8 @@
 """Measuring processes: each round of each benchmark runs in a process of its own, as under asv.
 
 A fresh process per round keeps the state that libraries hold per process (filesystem
-instance caches, HTTP sessions, HDF5 handles) from leaking from one benchmark into the next,
+instance caches, HTTP sessions, HDF5 handles) from leaking from one benchmark into the next
+(a forked child first calls the resets registered with :mod:`._child_reset`),
 lets a benchmark that exceeds its ``timeout`` be stopped, and gives ``peakmem_`` benchmarks a
 process of their own to measure.
 
@@ -32,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_nwb_benchmarks.collect._discovery import Benchmark
+from pytest_nwb_benchmarks.collect._benchmark import Benchmark
+from pytest_nwb_benchmarks.run._child_reset import run_child_resets
 from pytest_nwb_benchmarks.run._measure import RoundResult, describe_error, format_user_traceback, measure_round
 from pytest_nwb_benchmarks.run._precision import PrecisionSettings
 
@@ -110,20 +112,6 @@ def default_launch_method() -> str:
     return "fork" if hasattr(os, "fork") else "spawn"
 
 
-def _reset_process_caches() -> None:
-    """Forget filesystem instances that fsspec keeps per process, should the parent hold any."""
-    fsspec_spec = sys.modules.get("fsspec.spec")
-    if fsspec_spec is None:
-        return
-    pending = [fsspec_spec.AbstractFileSystem]
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        cache = cls.__dict__.get("_cache")
-        if isinstance(cache, dict):
-            cache.clear()
-
-
 def execute(request: Request) -> Response:
     """Carry out a request in this process (the child's side).
 
@@ -139,7 +127,7 @@ def execute(request: Request) -> Response:
     """
     started = time.perf_counter()
     try:
-        _reset_process_caches()
+        run_child_resets()
         if request.work_dir:
             os.chdir(request.work_dir)
         module = importlib.import_module(request.module_name)
@@ -184,7 +172,7 @@ def _run_setup_cache(benchmark: Benchmark) -> RoundResult:
     value = benchmark.setup_cache()
     with open(CACHE_FILE_NAME, "wb") as stream:
         pickle.dump(value, stream)
-    return RoundResult("ok")
+    return RoundResult("passed")
 
 
 def _timeout_response(timeout: float, what: str) -> Response:
@@ -325,6 +313,6 @@ def _main_spawned(response_path: str) -> int:
 
 if __name__ == "__main__":
     # Run through the importable module, so that pickled classes name it rather than __main__.
-    from pytest_nwb_benchmarks import _worker
+    from pytest_nwb_benchmarks.run import _worker
 
     sys.exit(_worker._main_spawned(sys.argv[1]))

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from pytest_nwb_benchmarks.run._session import results_dir
 from pytest_nwb_benchmarks.upload._upload import (
     SERVER_URL_ENV,
     TOKEN_ENV,
@@ -93,8 +94,6 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     url = server_url(config)  # a missing URL is a usage error in both modes, before anything runs
     if config.getoption("nwb_bench", default=False):
         return None  # the run goes on; pytest_nwb_results_written uploads what it writes
-    from pytest_nwb_benchmarks._plugin import results_dir
-
     folder = results_dir(config)
     try:
         files = find_result_files(folder)
