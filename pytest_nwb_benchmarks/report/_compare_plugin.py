@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from pytest_nwb_benchmarks.results._file_names import InvalidFileName, parse_file_name
-from pytest_nwb_benchmarks.run._session import results_dir
 
 # The statistics (numpy, scipy) are imported only when a comparison is asked for: this plugin is
 # loaded into every pytest session.
@@ -70,7 +69,8 @@ def _compare(config: pytest.Config, result_path: Path) -> Any:
     threshold = _percentage(fail) if fail is not None else DEFAULT_THRESHOLD
     contender = read_result_file(result_path)
     if reference == "latest":
-        baseline = resolve_run(results_dir(config), before=contender)
+        # the run's results folder: the one its result file was just written into
+        baseline = resolve_run(result_path.parent, before=contender)
     else:
         path = Path(reference)
         if not path.is_absolute():

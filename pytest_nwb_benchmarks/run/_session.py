@@ -90,7 +90,7 @@ def _make_runner(config: pytest.Config, settings: BenchSettings) -> Runner:
         except (ImportError, AsvUnavailable) as error:
             raise pytest.UsageError(f"--nwb-runner=asv is unavailable: {error}") from None
     from pytest_nwb_benchmarks.run._native_runner import NativeRunner
-    from pytest_nwb_benchmarks.run._precision_plugin import precision_runner_options
+    from pytest_nwb_benchmarks.run._precision_options import precision_runner_options
 
     return NativeRunner(
         setup_semantics=settings.setup_semantics,
