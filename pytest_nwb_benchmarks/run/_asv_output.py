@@ -1,14 +1,25 @@
-"""Reading ``asv run``'s console output: the selection expression, per-benchmark sections, error lines."""
+"""Reading what ``asv run`` says: the selection expression, its console output by benchmark, its metadata."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from pytest_nwb_benchmarks.collect._case import Case
 
-__all__ = ["asv_output_sections", "bench_expression", "combination_text", "last_error_line", "tidy_progress_line"]
+__all__ = [
+    "asv_output_sections",
+    "bench_expression",
+    "combination_text",
+    "combinations_of",
+    "last_error_line",
+    "rounds_of",
+    "tidy_progress_line",
+]
 
 _PROGRESS = re.compile(r"^\[\s*[0-9]+(?:\.[0-9]+)?%\] (?P<dots>·+) (?P<rest>.*)$")
 # asv's benchmark names are dotted paths (module.function or module.Class.method).
@@ -126,3 +137,21 @@ def tidy_progress_line(line: str) -> str:
         if gap and _BENCHMARK_NAME.match(name):
             return f"{line[: len(line) - len(match['rest'])]}{name}  {status.strip()}"
     return line.rstrip()
+
+
+def combinations_of(params: list[list[str]]) -> list[tuple[str, ...]]:
+    """Every combination of asv's parameter reprs, the last parameter varying fastest."""
+    return list(itertools.product(*params))
+
+
+def rounds_of(results_dir: Path) -> dict[str, int]:
+    """Each time benchmark's ``rounds``, from the ``benchmarks.json`` asv wrote next to its results."""
+    try:
+        metadata = json.loads((results_dir / "benchmarks.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {
+        name: int(entry.get("rounds", 1))
+        for name, entry in metadata.items()
+        if isinstance(entry, dict) and entry.get("type") == "time"
+    }

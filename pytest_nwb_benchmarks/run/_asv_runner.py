@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import itertools
 import json
 import os
 import shlex
@@ -42,7 +41,9 @@ from pytest_nwb_benchmarks.run._asv_output import (
     asv_output_sections,
     bench_expression,
     combination_text,
+    combinations_of,
     last_error_line,
+    rounds_of,
     tidy_progress_line,
 )
 
@@ -112,17 +113,9 @@ class AsvRunner:
         self._selected = list(cases)
 
     def run(self, case: Case) -> Outcome:
-        """Report one case; the first call runs asv for every selected case.
+        """Answer ``case`` from asv's results (the first call runs asv for every selected case).
 
-        Parameters
-        ----------
-        case : Case
-            One parameter combination of one benchmark.
-
-        Returns
-        -------
-        Outcome
-            asv's samples (passed), skipped, or failed with asv's message and output.
+        Passed with asv's samples, skipped, or failed with asv's message and output.
         """
         if self._outcomes is None:
             self._outcomes = {}
@@ -237,7 +230,7 @@ class AsvRunner:
         for path in files:
             try:
                 raw = load_asv_results(path)
-                self._read_results(raw, sections, _rounds_of(results_dir))
+                self._read_results(raw, sections, rounds_of(results_dir))
             except AsvResultsError as error:
                 run.problem = f"{path}: {error}"
         if run.problem:
@@ -254,7 +247,7 @@ class AsvRunner:
         for name, row_values in raw["results"].items():
             row = dict(zip(columns, row_values))
             params = row.get("params") or []
-            reprs_of = _combinations(params)
+            reprs_of = combinations_of(params)
             keys = [str(reprs) for reprs in reprs_of]
             numbers = row.get("stats_number") or [None] * len(keys)
             ran = [key for key in keys if key in reduced.results.get(name, {})]
@@ -379,23 +372,6 @@ def _git_toplevel(folder: Path) -> Path:
             f"asv records results against a git commit, but {folder} is not in a git repository ({done.stderr.strip()})"
         )
     return Path(done.stdout.strip())
-
-
-def _combinations(params: list[list[str]]) -> list[tuple[str, ...]]:
-    return list(itertools.product(*params))
-
-
-def _rounds_of(results_dir: Path) -> dict[str, int]:
-    """Each time benchmark's ``rounds``, from the ``benchmarks.json`` asv wrote next to its results."""
-    try:
-        metadata = json.loads((results_dir / "benchmarks.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {
-        name: int(entry.get("rounds", 1))
-        for name, entry in metadata.items()
-        if isinstance(entry, dict) and entry.get("type") == "time"
-    }
 
 
 def _overall_timeout(cases: Sequence[Case]) -> float:

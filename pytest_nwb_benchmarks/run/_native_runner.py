@@ -13,9 +13,9 @@ from typing import Any
 
 from pytest_nwb_benchmarks.collect._benchmark import Benchmark
 from pytest_nwb_benchmarks.collect._case import Case, Outcome
-from pytest_nwb_benchmarks.run._measure import SETUP_SEMANTICS, RoundResult, measure_round
+from pytest_nwb_benchmarks.run._measure import SETUP_SEMANTICS, RoundResult
 from pytest_nwb_benchmarks.run._precision import PrecisionSettings, precision_record, prepare_ranks
-from pytest_nwb_benchmarks.run._worker import CACHE_FILE_NAME, Request, default_launch_method, launch
+from pytest_nwb_benchmarks.run._worker import CACHE_FILE_NAME, Request, default_launch_method, launch, measure_here
 
 __all__ = ["DEBUG_OVERRIDES", "NativeRunner"]
 
@@ -178,17 +178,9 @@ class NativeRunner:
         )
 
     def run(self, case: Case) -> Outcome:
-        """Run every round of one case and pool its samples.
+        """Run every round of ``case`` and pool its samples.
 
-        Parameters
-        ----------
-        case : Case
-            One parameter combination of one benchmark.
-
-        Returns
-        -------
-        Outcome
-            Passed with the pooled samples, skipped with asv's reason, or failed with the traceback.
+        Passed with the pooled samples, skipped with asv's reason, or failed with the traceback.
         """
         benchmark = case.benchmark
         work_dir = None
@@ -252,19 +244,13 @@ class NativeRunner:
         benchmark = Benchmark.load(
             found.module, found.class_name, found.func_name, found.name, found.root_package, DEBUG_OVERRIDES
         )
-        cache = None
         previous = os.getcwd()
         folder = work_dir or tempfile.mkdtemp(prefix="nwb-bench-debug-")
         os.chdir(folder)
         try:
-            if has_cache:
-                with open(CACHE_FILE_NAME, "rb") as stream:
-                    cache = pickle.load(stream)
-            combination = benchmark.combinations()[case.combination_index] if benchmark.params else ()
-            result = measure_round(
+            result = measure_here(
                 benchmark,
-                combination,
-                cache,
+                case.combination_index,
                 has_cache=has_cache,
                 setup_semantics=self.setup_semantics,
                 raise_errors=True,

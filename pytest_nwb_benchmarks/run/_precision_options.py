@@ -43,17 +43,7 @@ def _number(text: str) -> float:
 
 
 def precision_runner_options(config: pytest.Config) -> dict[str, dict[str, Any]]:
-    """The native runner's precision settings: the options (overrides) and the ini values (defaults).
-
-    Parameters
-    ----------
-    config : pytest.Config
-        The run's configuration.
-
-    Returns
-    -------
-    dict
-        ``{"precision_overrides": {...}, "precision_defaults": {...}}``.
+    """The native runner's precision settings: ``{"precision_overrides": options, "precision_defaults": ini}``.
 
     Raises
     ------

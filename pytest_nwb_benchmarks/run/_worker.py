@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from pytest_nwb_benchmarks.run._child_reset import run_child_resets
 from pytest_nwb_benchmarks.run._measure import RoundResult, describe_error, format_user_traceback, measure_round
 from pytest_nwb_benchmarks.run._precision import PrecisionSettings
 
-__all__ = ["Request", "Response", "default_launch_method", "execute", "launch"]
+__all__ = ["Request", "Response", "default_launch_method", "execute", "launch", "measure_here"]
 
 CACHE_FILE_NAME = "cache.pickle"
 
@@ -142,15 +143,9 @@ def execute(request: Request) -> Response:
         if request.action == "setup_cache":
             result = _run_setup_cache(benchmark)
         else:
-            cache = None
-            if request.has_cache:
-                with open(CACHE_FILE_NAME, "rb") as stream:
-                    cache = pickle.load(stream)
-            combination = benchmark.combinations()[request.combination_index] if benchmark.params else ()
-            result = measure_round(
+            result = measure_here(
                 benchmark,
-                combination,
-                cache,
+                request.combination_index,
                 has_cache=request.has_cache,
                 setup_semantics=request.setup_semantics,
                 precision=request.precision,
@@ -159,6 +154,38 @@ def execute(request: Request) -> Response:
     except BaseException as error:  # noqa: BLE001 - everything is reported to the parent
         result = RoundResult("failed", message=describe_error(error), details=format_user_traceback(error))
     return Response(result, time.perf_counter() - started)
+
+
+def measure_here(
+    benchmark: Benchmark,
+    combination_index: int,
+    *,
+    has_cache: bool,
+    setup_semantics: str,
+    precision: PrecisionSettings | None = None,
+    prior: Sequence[float] = (),
+    raise_errors: bool = False,
+) -> RoundResult:
+    """Measure one round of one combination in this process, in the current folder.
+
+    The setup_cache value, when the benchmark has one, is read from :data:`CACHE_FILE_NAME` there;
+    the other arguments are :func:`~pytest_nwb_benchmarks.run._measure.measure_round`'s.
+    """
+    cache = None
+    if has_cache:
+        with open(CACHE_FILE_NAME, "rb") as stream:
+            cache = pickle.load(stream)
+    combination = benchmark.combinations()[combination_index] if benchmark.params else ()
+    return measure_round(
+        benchmark,
+        combination,
+        cache,
+        has_cache=has_cache,
+        setup_semantics=setup_semantics,
+        raise_errors=raise_errors,
+        precision=precision,
+        prior=prior,
+    )
 
 
 def _run_setup_cache(benchmark: Benchmark) -> RoundResult:
