@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pytest_nwb_benchmarks.collect._benchmark import Benchmark
-from pytest_nwb_benchmarks.collect._benchmark_types import BenchmarkType, TimerawType
+from pytest_nwb_benchmarks.collect._benchmark_types import BenchmarkType
 from pytest_nwb_benchmarks.run._precision import PrecisionSettings, StopRule
 from pytest_nwb_benchmarks.run._round import Hooks, RoundResult
 from pytest_nwb_benchmarks.run._sampling import repeat_limits, sample_times, wall_clock, warmup_time
@@ -75,56 +75,62 @@ def maxrss_bytes() -> int:
 
 
 class TimeMeasurer:
-    """``time_`` and ``timeraw_``: per-call seconds from asv's sampling loop (or a precision target)."""
+    """``time_`` and ``timeraw_``: per-call seconds from asv's sampling loop (or a precision target).
+
+    Parameters
+    ----------
+    raw : bool
+        ``timeraw_``: time the code the benchmark returns, in a fresh interpreter, one call per sample
+        by default.
+    """
+
+    def __init__(self, raw: bool = False) -> None:
+        self.raw = raw
 
     def measure(
         self, benchmark: Benchmark, args: tuple[Any, ...], hooks: Hooks, settings: RoundSettings
     ) -> RoundResult:
         """Time the benchmark: calibrate, warm up, sample."""
-        return _measure_time(benchmark, args, hooks, settings)
-
-
-def _measure_time(benchmark: Benchmark, args: tuple[Any, ...], hooks: Hooks, settings: RoundSettings) -> RoundResult:
-    raw = isinstance(benchmark.benchmark_type, TimerawType)
-    # setup may set self.number and friends for one combination, so read them after it ran
-    number = int(benchmark.attr("number", 1 if raw else 0))
-    clock = benchmark.attr("timer", timeit.default_timer)
-    func = benchmark.func
-    bound = (lambda: func(*args)) if args else func
-    notes: list[str] = []
-    isolate_calls = settings.setup_semantics == "call" and bool(hooks.setups) and not raw
-    if raw:
-        timer: Any = FreshInterpreterTimer(bound, benchmark.attr("env", None))
-    elif isolate_calls and number == 0:
-        number = 1
-        timer = timeit.Timer(stmt=bound, setup=hooks.redo, timer=clock)
-    elif isolate_calls and number > 1:
-        notes.append(f"setup re-ran between the {number} individually timed calls of each sample")
-        timer = PerCallTimer(bound, hooks.redo, clock)
-    else:
-        timer = timeit.Timer(stmt=bound, setup=hooks.redo, timer=clock)
-    limits = repeat_limits(benchmark)
-    stop = None
-    if settings.precision is not None and settings.precision.enabled:
-        stop = StopRule(settings.precision, settings.prior, min_samples=limits[0], clock=wall_clock)
-    started = wall_clock()
-    batches, number = sample_times(
-        timer,
-        hooks,
-        number,
-        limits,
-        warmup_time(benchmark),
-        float(benchmark.attr("sample_time", 0.01)),
-        int(benchmark.attr("min_run_count", 2)),
-        redo_during_warmup=isolate_calls,
-        stop=stop,
-    )
-    sampling = wall_clock() - started
-    result = RoundResult(
-        "passed", [batch / number for batch in batches], number, notes=notes, sampling_seconds=sampling
-    )
-    result.stop_reason = stop.reason if stop is not None else None
-    return result
+        raw = self.raw
+        # setup may set self.number and friends for one combination, so read them after it ran
+        number = int(benchmark.attr("number", 1 if raw else 0))
+        clock = benchmark.attr("timer", timeit.default_timer)
+        func = benchmark.func
+        bound = (lambda: func(*args)) if args else func
+        notes: list[str] = []
+        isolate_calls = settings.setup_semantics == "call" and bool(hooks.setups) and not raw
+        if raw:
+            timer: Any = FreshInterpreterTimer(bound, benchmark.attr("env", None))
+        elif isolate_calls and number == 0:
+            number = 1
+            timer = timeit.Timer(stmt=bound, setup=hooks.redo, timer=clock)
+        elif isolate_calls and number > 1:
+            notes.append(f"setup re-ran between the {number} individually timed calls of each sample")
+            timer = PerCallTimer(bound, hooks.redo, clock)
+        else:
+            timer = timeit.Timer(stmt=bound, setup=hooks.redo, timer=clock)
+        limits = repeat_limits(benchmark)
+        stop = None
+        if settings.precision is not None and settings.precision.enabled:
+            stop = StopRule(settings.precision, settings.prior, min_samples=limits[0], clock=wall_clock)
+        started = wall_clock()
+        batches, number = sample_times(
+            timer,
+            hooks,
+            number,
+            limits,
+            warmup_time(benchmark),
+            float(benchmark.attr("sample_time", 0.01)),
+            int(benchmark.attr("min_run_count", 2)),
+            redo_during_warmup=isolate_calls,
+            stop=stop,
+        )
+        sampling = wall_clock() - started
+        result = RoundResult(
+            "passed", [batch / number for batch in batches], number, notes=notes, sampling_seconds=sampling
+        )
+        result.stop_reason = stop.reason if stop is not None else None
+        return result
 
 
 class TrackMeasurer:
@@ -134,19 +140,17 @@ class TrackMeasurer:
         self, benchmark: Benchmark, args: tuple[Any, ...], hooks: Hooks, settings: RoundSettings
     ) -> RoundResult:
         """Call the benchmark and keep what it returns."""
-        return _track(benchmark, args)
-
-
-def _track(benchmark: Benchmark, args: tuple[Any, ...]) -> RoundResult:
-    value = benchmark.func(*args)
-    if value is None:
-        return RoundResult("failed", message=f"{benchmark.name} returned None (a track_ benchmark must return a value)")
-    if isinstance(value, dict) and "samples" in value and "number" in value:
-        samples, number = value["samples"], value["number"]
-        if number is None:
-            return RoundResult("passed", samples if isinstance(samples, dict) else list(samples), None)
-        return RoundResult("passed", [float(sample) for sample in samples], int(number))
-    return RoundResult("passed", [value], None)
+        value = benchmark.func(*args)
+        if value is None:
+            return RoundResult(
+                "failed", message=f"{benchmark.name} returned None (a track_ benchmark must return a value)"
+            )
+        if isinstance(value, dict) and "samples" in value and "number" in value:
+            samples, number = value["samples"], value["number"]
+            if number is None:
+                return RoundResult("passed", samples if isinstance(samples, dict) else list(samples), None)
+            return RoundResult("passed", [float(sample) for sample in samples], int(number))
+        return RoundResult("passed", [value], None)
 
 
 class MemMeasurer:
@@ -178,7 +182,7 @@ MEASURERS: dict[str, Measurer] = {
     "mem": MemMeasurer(),
     "peakmem": PeakmemMeasurer(),
     "time": TimeMeasurer(),
-    "timeraw": TimeMeasurer(),
+    "timeraw": TimeMeasurer(raw=True),
     "track": TrackMeasurer(),
 }
 
