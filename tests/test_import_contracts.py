@@ -47,10 +47,13 @@ def tree(tmp_path: Path) -> Path:
     for name in SUBPACKAGES:
         _write(package / name / "__init__.py")
     _write(package / "upload" / "_upload.py", f"from {PACKAGE}.run import _session\n")
-    _write(package / "run" / "_session.py", f"from {PACKAGE}.report import _summary\n")
+    _write(
+        package / "run" / "_session.py",
+        f"from {PACKAGE}.report import _summary\nfrom {PACKAGE}.collect import _items\n",
+    )
     _write(package / "report" / "_summary.py", f"from {PACKAGE}.results import _files\n")
-    _write(package / "results" / "_files.py", f"from {PACKAGE}.collect import _items\n")
-    _write(package / "collect" / "_items.py", f"from {PACKAGE}.utils import _paths\n")
+    _write(package / "collect" / "_items.py", f"from {PACKAGE}.results import _files\n")
+    _write(package / "results" / "_files.py", f"from {PACKAGE}.utils import _paths\n")
     _write(package / "utils" / "_paths.py")
     _write(package / "nwb" / "_files.py", f"from {PACKAGE}.run import _session\n")
     _write(root / "server" / "__init__.py")
@@ -85,6 +88,9 @@ def test_a_tree_that_follows_the_layers_keeps_every_contract(tree: Path) -> None
     [
         ("collect/_items.py", "run._session", "harness-layers"),
         ("results/_files.py", "report._summary", "harness-layers"),
+        ("results/_files.py", "collect._items", "harness-layers"),
+        ("collect/_items.py", "report._summary", "harness-layers"),
+        ("report/_summary.py", "collect._items", "harness-layers"),
         ("report/_summary.py", "run._session", "harness-layers"),
         ("run/_session.py", "upload._upload", "harness-layers"),
         ("run/_session.py", "nwb._files", "harness-without-nwb"),
