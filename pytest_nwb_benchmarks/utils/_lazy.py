@@ -7,27 +7,30 @@ every module it names would load pytest into them (and count its memory in ``pea
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 __all__ = ["lazy_exports"]
 
 
-def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+def lazy_exports(
+    package: str, modules: dict[str, Iterable[str]]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """Make a package's ``__getattr__`` and ``__dir__`` that import each public name on first use.
 
     Parameters
     ----------
     package : str
         The package's ``__name__``.
-    exports : dict
-        ``{public name: module relative to the package}`` (``{"Case": "._case"}``).
+    modules : dict
+        ``{module relative to the package: its public names}`` (``{"._case": ["Case", "Outcome"]}``).
 
     Returns
     -------
     tuple
-        ``(__getattr__, __dir__)`` for the package's namespace.
+        ``(__getattr__, __dir__)`` for the package's namespace; ``__dir__()`` is its ``__all__``.
     """
+    exports = {name: module for module, names in modules.items() for name in names}
 
     def __getattr__(name: str) -> Any:
         if name not in exports:
