@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+import pytest_nwb_benchmarks.nwb._fsspec_reset  # noqa: F401 - forked measuring processes forget fsspec's instances
 from pytest_nwb_benchmarks.nwb import (
     PROFILES,
     SERVER_ENV,

@@ -8,7 +8,6 @@ a time in the pytest process.
 from __future__ import annotations
 
 import fnmatch
-import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,7 @@ import pytest
 from pytest_nwb_benchmarks.collect._hint import finish_without_benchmarks, hint_for, note_candidate, note_worker_files
 from pytest_nwb_benchmarks.collect._items import BenchmarkItem, BenchmarkModule, outside_asv_packages
 from pytest_nwb_benchmarks.report._summary import format_summary
-from pytest_nwb_benchmarks.run._outcome import Outcome
-from pytest_nwb_benchmarks.run._recorder import RunRecorder, WrittenFiles
+from pytest_nwb_benchmarks.run._session import BenchSession, bench_session
 from pytest_nwb_benchmarks.run._xdist import (
     RefusedInWorker,
     XdistSwitchedOff,
@@ -28,7 +26,7 @@ from pytest_nwb_benchmarks.run._xdist import (
     switch_off_resolved,
 )
 
-__all__ = ["record_outcome", "recorder_rows", "results_dir", "runner_for"]
+__all__: list[str] = []
 
 # The plugin's other rooms, registered with it so that they need no entry points of their own: the
 # precision options, --nwb-compare, and pytest-benchmark tests in a benchmark run.
@@ -38,9 +36,7 @@ pytest_plugins = [
     "pytest_nwb_benchmarks.run._pytest_benchmark_plugin",
 ]
 
-_RUNNER = pytest.StashKey[Any]()
-_RECORDER = pytest.StashKey[RunRecorder]()
-_WRITTEN = pytest.StashKey[WrittenFiles]()
+# pytest-xdist switched off before the session exists (pytest_cmdline_main); the session keeps it after.
 _XDIST_OFF = pytest.StashKey[XdistSwitchedOff]()
 
 BENCHMARK_MARKERS = {
@@ -102,55 +98,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="how measuring processes start (default: fork where available)",
     )
-    group.addoption(
-        "--nwb-network",
-        choices=("library", "proxy", "tshark"),
-        default=None,
-        help="how track_network_ benchmarks count traffic (default: library-level accounting)",
-    )
     parser.addini("nwb_results_dir", "folder for the benchmark result files", default="results")
-
-
-def results_dir(config: pytest.Config) -> Path:
-    """Return the folder where result files are written, resolved against the invocation directory.
-
-    Parameters
-    ----------
-    config : pytest.Config
-        The run's configuration.
-
-    Returns
-    -------
-    pathlib.Path
-        ``--nwb-results-dir``, else the ini option ``nwb_results_dir`` (relative to the rootdir).
-    """
-    option = config.getoption("nwb_results_dir")
-    if option:
-        return Path(option).expanduser().resolve()
-    return (config.rootpath / config.getini("nwb_results_dir")).resolve()
-
-
-def _make_runner(config: pytest.Config) -> Any:
-    debug = config.getoption("nwb_debug")
-    if config.getoption("nwb_runner") == "asv":
-        if debug:
-            raise pytest.UsageError(
-                "--nwb-debug runs benchmarks in the pytest process; it cannot be combined with --nwb-runner=asv"
-            )
-        try:
-            from pytest_nwb_benchmarks.run._asv_runner import AsvRunner
-        except ImportError as error:
-            raise pytest.UsageError(f"--nwb-runner=asv is unavailable: {error}") from None
-        return AsvRunner(config)
-    from pytest_nwb_benchmarks.run._native_runner import NativeRunner
-    from pytest_nwb_benchmarks.run._precision_plugin import precision_runner_options
-
-    return NativeRunner(
-        setup_semantics=config.getoption("nwb_setup_semantics"),
-        launch_method=config.getoption("nwb_launch_method"),
-        debug=debug,
-        **precision_runner_options(config),
-    )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -169,33 +117,16 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("nwb_bench") or in_worker(config):
         return  # in a worker, pytest_collect_file reports every benchmark file as refused
     # Not trylast: this runs after pytest-xdist's pytest_cmdline_main and before its pytest_configure.
-    switched_off = switch_off_resolved(config)
-    if switched_off is not None:
-        config.stash[_XDIST_OFF] = switched_off
-    if config.getoption("nwb_network"):
-        os.environ["NWB_BENCHMARKS_NETWORK"] = config.getoption("nwb_network")
+    switched_off = switch_off_resolved(config) or config.stash.get(_XDIST_OFF, None)
     # A broken benchmark file is reported, and the rest of the suite still runs.
     config.option.continue_on_collection_errors = True
-    config.stash[_RUNNER] = _make_runner(config)
-    config.stash[_RECORDER] = RunRecorder()
-    config.stash[_WRITTEN] = WrittenFiles()
+    BenchSession.install(config, switched_off)
 
 
-def runner_for(config: pytest.Config) -> Any:
-    """Return the session's runner (native or asv)."""
-    return config.stash[_RUNNER]
-
-
-def recorder_rows(config: pytest.Config) -> list[Any]:
-    """The summary rows recorded so far (empty when no benchmark run is under way)."""
-    return config.stash[_RECORDER].rows if _RECORDER in config.stash else []
-
-
-def record_outcome(item: BenchmarkItem, outcome: Outcome) -> None:
-    """Remember an item's outcome for the result file and the summary."""
-    item.config.stash[_RECORDER].record(item, outcome)
-    if outcome.status == "passed" and isinstance(outcome.samples, list) and outcome.samples:
-        item.user_properties.append(("samples", len(outcome.samples)))
+def pytest_collection_finish(session: pytest.Session) -> None:
+    bench = bench_session(session.config)
+    if bench is not None:
+        bench.select([item.case for item in session.items if isinstance(item, BenchmarkItem)])
 
 
 def _is_pytest_file(config: pytest.Config, path: Path) -> bool:
@@ -219,7 +150,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    switched_off = config.stash.get(_XDIST_OFF, None)
+    bench = bench_session(config)
+    switched_off = bench.xdist_off if bench is not None else config.stash.get(_XDIST_OFF, None)
     return switched_off.message() if switched_off is not None else None
 
 
@@ -229,66 +161,23 @@ def pytest_testnodedown(node: Any, error: object) -> None:
     note_worker_files(node.config, getattr(node, "workeroutput", None) or {})
 
 
-def _commit_hash(config: pytest.Config, written: WrittenFiles) -> str:
-    override = config.getoption("nwb_commit_hash")
-    if override:
-        return override
-    from pytest_nwb_benchmarks.run._commit import current_commit
-
-    commit = current_commit(config.rootpath)
-    if commit.commit_hash is None:
-        written.messages.append(
-            f"no commit hash: {commit.problem} (in {config.rootpath}); pass --nwb-commit-hash to set one"
-        )
-        return "unknown"
-    if commit.dirty:
-        written.messages.append(
-            f"the benchmark repository has uncommitted changes; results are attributed to {commit.commit_hash[:12]}"
-        )
-    return commit.commit_hash
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    config = session.config
-    if _RUNNER not in config.stash:
+    bench = bench_session(session.config)
+    if bench is None:
         finish_without_benchmarks(session)
         return
-    runner = config.stash[_RUNNER]
-    try:
-        runner.close()
-    finally:
-        # even after Ctrl-C: the benchmarks that finished are kept
-        _write_results(config, runner)
-
-
-def _write_results(config: pytest.Config, runner: Any) -> None:
-    written = config.stash[_WRITTEN]
-    if config.getoption("nwb_debug"):
-        written.messages.append("debug mode: no result file written")
-        return
-    extra: dict[str, Any] = {"runner": runner.describe()}
-    if _XDIST_OFF in config.stash:
-        extra["xdist"] = config.stash[_XDIST_OFF].record()
-    for metadata in config.hook.pytest_nwb_result_metadata(config=config):
-        extra.update(metadata or {})
-    try:
-        config.stash[_RECORDER].write(results_dir(config), _commit_hash(config, written), extra, written)
-    except Exception as error:  # say clearly that nothing was saved, then let pytest report it
-        written.messages.append(f"could not write the result files: {type(error).__name__}: {error}")
-        raise
-    if written.paths:
-        config.hook.pytest_nwb_results_written(config=config, paths=list(written.paths))
+    bench.finish()
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if _RECORDER not in config.stash:
+    bench = bench_session(config)
+    if bench is None:
         hint = hint_for(config)
         if hint:
             terminalreporter.write_line(hint)
         return
-    recorder = config.stash[_RECORDER]
-    written = config.stash[_WRITTEN]
+    recorder, written = bench.recorder, bench.written
     if recorder.rows:
         terminalreporter.section("nwb benchmarks")
         for line in format_summary(recorder.rows):
@@ -296,8 +185,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for name, notes in recorder.notes.items():
         for note in notes:
             terminalreporter.write_line(f"{name}: {note}")
-    if _XDIST_OFF in config.stash:
-        terminalreporter.write_line(config.stash[_XDIST_OFF].message())
+    if bench.xdist_off is not None:
+        terminalreporter.write_line(bench.xdist_off.message())
     for message in written.messages:
         terminalreporter.write_line(message)
     if written.paths:

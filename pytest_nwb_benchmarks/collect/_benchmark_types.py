@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
-__all__ = ["BENCHMARK_TYPES", "BenchmarkType", "SkipNotImplemented", "benchmark_type_for", "is_skip_not_implemented"]
+__all__ = [
+    "BENCHMARK_TYPES",
+    "BenchmarkType",
+    "PeakmemType",
+    "SkipNotImplemented",
+    "TimeType",
+    "TimerawType",
+    "TrackType",
+    "benchmark_type_for",
+    "is_skip_not_implemented",
+]
 
 
 class SkipNotImplemented(NotImplementedError):
@@ -30,9 +42,17 @@ def is_skip_not_implemented(error: BaseException) -> bool:
     )
 
 
+AttrLookup = Callable[[str, Any], Any]
+"""A benchmark's attribute lookup: ``attr(name, default)``, first found on function, instance, module."""
+
+
 @dataclass(frozen=True)
 class BenchmarkType:
-    """One kind of benchmark: how its name is recognised and what it measures.
+    """One kind of benchmark: how its name is recognised, what it records, how it is sampled.
+
+    The plain type measures once per combination in one process and records its fixed unit; the
+    subclasses below change what their kind does differently. How each kind is measured in the
+    measuring process is registered, by :attr:`key`, in :mod:`pytest_nwb_benchmarks.run._measurers`.
 
     Attributes
     ----------
@@ -51,14 +71,76 @@ class BenchmarkType:
     asv_type: str
     default_unit: str
 
+    # Timed kinds take several rounds of per-call samples, and may sample to a precision target.
+    timed: ClassVar[bool] = False
+    # Kinds whose reading would include the pytest process's memory if forked from it.
+    needs_fresh_interpreter: ClassVar[bool] = False
+
+    def unit(self, attr: AttrLookup) -> str:
+        """The unit of the samples."""
+        return self.default_unit
+
+    def recorded_type(self, attr: AttrLookup) -> str:
+        """The ``type`` recorded in the result file."""
+        return self.asv_type
+
+    def rounds(self, attr: AttrLookup) -> int:
+        """Measuring processes per parameter combination."""
+        return 1
+
+    def version_env(self, attr: AttrLookup) -> dict[str, Any] | None:
+        """Environment that changes what is measured, hashed into the version."""
+        return None
+
+
+@dataclass(frozen=True)
+class TimeType(BenchmarkType):
+    """``time_``: seconds per call, in ``rounds`` processes (asv's ``processes``, default 2)."""
+
+    timed: ClassVar[bool] = True
+
+    def rounds(self, attr: AttrLookup) -> int:
+        """Measuring processes per parameter combination."""
+        return int(attr("rounds", int(attr("processes", 2))))
+
+
+@dataclass(frozen=True)
+class TimerawType(TimeType):
+    """``timeraw_``: the returned code timed in a fresh interpreter, whose ``env`` is part of the version."""
+
+    def version_env(self, attr: AttrLookup) -> dict[str, Any] | None:
+        """The ``env`` the fresh interpreter gets."""
+        env = attr("env", None)
+        return env if isinstance(env, dict) else None
+
+
+@dataclass(frozen=True)
+class PeakmemType(BenchmarkType):
+    """``peakmem_``: the peak resident memory of a fresh interpreter that ran the benchmark."""
+
+    needs_fresh_interpreter: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class TrackType(BenchmarkType):
+    """``track_``: the value returned, in the benchmark's own ``unit`` and ``type``."""
+
+    def unit(self, attr: AttrLookup) -> str:
+        """The benchmark's ``unit`` attribute, else ``unit``."""
+        return str(attr("unit", self.default_unit))
+
+    def recorded_type(self, attr: AttrLookup) -> str:
+        """The benchmark's ``type`` attribute, else ``track``."""
+        return str(attr("type", self.asv_type))
+
 
 # asv registers its types alphabetically by module, and the first match wins.
 BENCHMARK_TYPES: tuple[BenchmarkType, ...] = (
     BenchmarkType("mem", re.compile(r"^(Mem[A-Z_].+)|(mem_.+)$"), "memory", "bytes"),
-    BenchmarkType("peakmem", re.compile(r"^(PeakMem[A-Z_].+)|(peakmem_.+)$"), "peakmemory", "bytes"),
-    BenchmarkType("time", re.compile(r"^(Time[A-Z_].+)|(time_.+)$"), "time", "seconds"),
-    BenchmarkType("timeraw", re.compile(r"^(Timeraw[A-Z_].+)|(timeraw_.+)$"), "time", "seconds"),
-    BenchmarkType("track", re.compile(r"^(Track[A-Z_].+)|(track_.+)$"), "track", "unit"),
+    PeakmemType("peakmem", re.compile(r"^(PeakMem[A-Z_].+)|(peakmem_.+)$"), "peakmemory", "bytes"),
+    TimeType("time", re.compile(r"^(Time[A-Z_].+)|(time_.+)$"), "time", "seconds"),
+    TimerawType("timeraw", re.compile(r"^(Timeraw[A-Z_].+)|(timeraw_.+)$"), "time", "seconds"),
+    TrackType("track", re.compile(r"^(Track[A-Z_].+)|(track_.+)$"), "track", "unit"),
 )
 
 

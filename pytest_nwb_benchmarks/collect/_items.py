@@ -14,14 +14,15 @@ from typing import Any
 
 import pytest
 
+from pytest_nwb_benchmarks.collect._case import CASE_RUNNER, Case, Outcome
 from pytest_nwb_benchmarks.collect._discovery import (
     Benchmark,
     BenchmarkDefinitionError,
     discover_benchmarks,
+    line_of,
 )
 from pytest_nwb_benchmarks.results._keys import benchmark_location
 from pytest_nwb_benchmarks.results._keys import readable_param as _readable
-from pytest_nwb_benchmarks.run._outcome import Outcome
 
 __all__ = [
     "BenchmarkClass",
@@ -125,21 +126,25 @@ class BenchmarkItem(pytest.Function):
         return item
 
     @property
+    def case(self) -> Case:
+        """This item as plain values, for a runner."""
+        return Case(self.benchmark, self.combination_index, self.nodeid, Path(self.path))
+
+    @property
     def params_key(self) -> str:
         """This combination's key in the reduced result file."""
-        return self.benchmark.params_key(self.combination_index)
+        return self.case.params_key
 
     @property
     def param_values(self) -> tuple[Any, ...]:
         """This combination's parameter values."""
-        return self.benchmark.combinations()[self.combination_index] if self.benchmark.params else ()
+        return self.case.param_values
 
     def runtest(self) -> None:
-        """Run the benchmark through the session's runner and record what it measured."""
-        from pytest_nwb_benchmarks._plugin import record_outcome, runner_for
-
-        outcome = runner_for(self.config).run(self)
-        record_outcome(self, outcome)
+        """Run the benchmark through the session's runner, which records what it measured."""
+        outcome = self.config.stash[CASE_RUNNER].run_case(self.case)
+        if outcome.status == "passed" and isinstance(outcome.samples, list) and outcome.samples:
+            self.user_properties.append(("samples", len(outcome.samples)))
         if outcome.status == "skipped":
             pytest.skip(outcome.message or "skipped")
         if outcome.status == "failed":
@@ -155,9 +160,7 @@ class BenchmarkItem(pytest.Function):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         """Point reports at the benchmark's own definition."""
-        from pytest_nwb_benchmarks.collect._discovery import _line_of
-
-        line = _line_of(self.benchmark.func)
+        line = line_of(self.benchmark.func)
         return self.path, max(line - 1, 0), self.benchmark.name + self.name[len(self.benchmark.func_name) :]
 
 

@@ -60,7 +60,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _compare(config: pytest.Config, result_path: Path) -> Any:
-    from pytest_nwb_benchmarks._plugin import results_dir
     from pytest_nwb_benchmarks.report._compare import compare_result_files, resolve_run
     from pytest_nwb_benchmarks.report._verdict import DEFAULT_THRESHOLD
     from pytest_nwb_benchmarks.results._result_files import read_result_file
@@ -70,7 +69,8 @@ def _compare(config: pytest.Config, result_path: Path) -> Any:
     threshold = _percentage(fail) if fail is not None else DEFAULT_THRESHOLD
     contender = read_result_file(result_path)
     if reference == "latest":
-        baseline = resolve_run(results_dir(config), before=contender)
+        # the run's results folder: the one its result file was just written into
+        baseline = resolve_run(result_path.parent, before=contender)
     else:
         path = Path(reference)
         if not path.is_absolute():

@@ -1,12 +1,12 @@
 """The asv runner (``--nwb-runner=asv``): pytest selects, asv times, the plugin records.
 
-On the first item it runs, the runner hands every selected item to one ``asv run`` with a
-``--bench`` expression that matches exactly those items, shows asv's progress as it comes,
-reduces asv's results file and then answers each item from it: passed with asv's samples,
+On the first case it runs, the runner hands every selected case to one ``asv run`` with a
+``--bench`` expression that matches exactly those cases, shows asv's progress as it comes,
+reduces asv's results file and then answers each case from it: passed with asv's samples,
 skipped, or failed with asv's own traceback text.
 
 asv is driven through a configuration written for the run (in a temporary folder) that points
-at the items' benchmark folder and keeps asv's results in ``.asv/pytest_run_results`` under the
+at the cases' benchmark folder and keeps asv's results in ``.asv/pytest_run_results`` under the
 pytest root folder: a folder of the plugin's own, emptied before every run so that only this run's
 results are read. ``.asv/intermediate_results``, where a plain ``asv run`` keeps its results, is
 never touched.
@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import itertools
 import json
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -30,133 +28,32 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import pytest
-
+from pytest_nwb_benchmarks.collect._case import Case, Outcome
 from pytest_nwb_benchmarks.results._reduce import (
     AsvResultsError,
     find_asv_results_files,
     load_asv_results,
     reduce_asv_results,
 )
-from pytest_nwb_benchmarks.run._outcome import Outcome
+from pytest_nwb_benchmarks.run._asv_output import (
+    asv_output_sections,
+    bench_expression,
+    combination_text,
+    combinations_of,
+    last_error_line,
+    rounds_of,
+    tidy_progress_line,
+)
 
-if TYPE_CHECKING:
-    from pytest_nwb_benchmarks.collect._items import BenchmarkItem
-
-__all__ = ["AsvRunner", "asv_output_sections", "bench_expression"]
+__all__ = ["AsvRunner", "AsvUnavailable", "asv_output_sections", "bench_expression"]
 
 # Never asv's own results folder (``.asv/intermediate_results``): this one is emptied before each run.
 RUN_RESULTS = Path(".asv") / "pytest_run_results"
 # asv starts and discovers the suite before it times anything; allow for that on top of the
 # benchmarks' own limits (asv enforces those itself, and a killed benchmark is just a failure).
 STARTUP_ALLOWANCE = 300.0
-_PROGRESS = re.compile(r"^\[\s*[0-9]+(?:\.[0-9]+)?%\] (?P<dots>·+) (?P<rest>.*)$")
-# asv's benchmark names are dotted paths (module.function or module.Class.method).
-_BENCHMARK_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+$")
-
-
-def bench_expression(items: Sequence[BenchmarkItem]) -> str:
-    """A regular expression for ``asv run --bench`` that selects exactly ``items``.
-
-    asv matches it with :func:`re.search` against the benchmark's name, or, for parameterized
-    benchmarks, against ``name(repr1, repr2, ...)`` of each combination. A benchmark whose
-    combinations are all selected is matched by name; otherwise each selected combination is
-    spelled out.
-
-    Parameters
-    ----------
-    items : sequence of BenchmarkItem
-        The selected items.
-
-    Returns
-    -------
-    str
-        ``^(?:...|...)$`` with escaped alternatives.
-    """
-    chosen: dict[str, tuple[Any, set[int]]] = {}
-    for item in items:
-        chosen.setdefault(item.benchmark.name, (item.benchmark, set()))[1].add(item.combination_index)
-    alternatives = []
-    for name, (benchmark, indices) in chosen.items():
-        if not benchmark.params:
-            alternatives.append(re.escape(name))
-            continue
-        combinations = benchmark.combination_reprs()
-        if len(indices) == len(combinations):
-            # The "(" ends the name, so no other benchmark whose name merely starts the same is matched.
-            alternatives.append(re.escape(name + "(") + r".*\)")
-            continue
-        for index in sorted(indices):
-            alternatives.append(re.escape(f"{name}({', '.join(combinations[index])})"))
-    return "^(?:" + "|".join(alternatives) + ")$"
-
-
-def asv_output_sections(lines: Iterable[str]) -> dict[str, list[str]]:
-    """Group asv's console output by benchmark.
-
-    asv prints ``[ 50.00%] ··· <name> <status>`` when a benchmark ends, then its table (on
-    lines of the same level, or indented under it) and, with ``--show-stderr``, what the
-    benchmark wrote, tracebacks included (``····`` lines and their indented continuations).
-
-    Parameters
-    ----------
-    lines : iterable of str
-        asv's output, line by line.
-
-    Returns
-    -------
-    dict
-        ``{benchmark name: [lines]}``; the first line is the progress line's text.
-    """
-    sections: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    indent = 0
-    for line in lines:
-        line = line.rstrip("\n")
-        match = _PROGRESS.match(line)
-        if match:
-            rest = match["rest"]
-            indent = len(line) - len(rest)
-            first = rest.split()[0] if rest.split() else ""
-            if len(match["dots"]) == 3 and _BENCHMARK_NAME.match(first):
-                current = sections.setdefault(first, [])
-            elif len(match["dots"]) < 3:
-                current = None
-                continue
-            if current is not None:
-                current.append(rest)
-        elif current is not None and (line.startswith(" ") or not line.strip()):
-            # Continuation lines are indented to the width of the progress prefix.
-            current.append(line[indent:] if line[:indent].isspace() else line.strip())
-        else:
-            current = None
-    return sections
-
-
-def _combination_text(section: list[str], reprs: Sequence[str] | None) -> str:
-    """The part of a benchmark's output that concerns one combination (all of it without parameters)."""
-    text = "\n".join(section)
-    if not reprs:
-        return text
-    marker = f"For parameters: {', '.join(reprs)}"
-    parts = re.split(r"^(?=For parameters: )", text, flags=re.MULTILINE)
-    for part in parts:
-        if part.splitlines() and part.splitlines()[0].strip() == marker:
-            return part.strip()
-    return ""
-
-
-def _last_error_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    for line in reversed(lines):
-        if line.startswith("asv: benchmark timed out"):
-            return line.removeprefix("asv: ")
-    for line in reversed(lines):
-        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b", line):
-            return line
-    return ""
 
 
 @dataclass
@@ -169,29 +66,40 @@ class _Run:
     problem: str = ""
 
 
+class AsvUnavailable(RuntimeError):
+    """asv cannot be run from this environment."""
+
+
 class AsvRunner:
-    """Runs the selected items through ``asv run`` once, then reports each from asv's results.
+    """Runs the selected cases through ``asv run`` once, then reports each from asv's results.
 
     Parameters
     ----------
-    config : pytest.Config
-        The session's configuration (for the commit hash, the root folder and the terminal).
+    root : pathlib.Path
+        The pytest root folder, under which asv's results of this run are kept.
+    commit_hash : str, optional
+        The commit to attribute the results to; by default the benchmarks' repository's HEAD.
+    show : callable, optional
+        Writes a line to the terminal at once (asv's progress); ``print`` by default.
 
     Raises
     ------
-    pytest.UsageError
+    AsvUnavailable
         When asv is not installed.
     """
 
     name = "asv"
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, root: Path, commit_hash: str | None = None, show: Callable[[str], None] | None = None) -> None:
         if importlib.util.find_spec("asv") is None:
-            raise pytest.UsageError(
+            raise AsvUnavailable(
                 "--nwb-runner=asv needs asv, which is not installed in this environment "
                 f"({sys.executable}); install it with `pip install asv` (the project's 'asv' dependency group)"
             )
-        self.config = config
+        self.root = Path(root)
+        self.commit_hash = commit_hash
+        self._show = show or (lambda line: print(line, flush=True))
+        self._selected: list[Case] = []
         self.asv = [sys.executable, "-u", "-m", "asv"]
         self._outcomes: dict[tuple[str, str], Outcome] | None = None
         self._runs: list[_Run] = []
@@ -200,23 +108,19 @@ class AsvRunner:
 
     # -- the interface the plugin uses --------------------------------------------------------
 
-    def run(self, item: BenchmarkItem) -> Outcome:
-        """Report one item; the first call runs asv for every selected item.
+    def start(self, cases: Sequence[Case]) -> None:
+        """Remember the selected cases, which the first :meth:`run` hands to asv together."""
+        self._selected = list(cases)
 
-        Parameters
-        ----------
-        item : BenchmarkItem
-            The pytest item of one parameter combination.
+    def run(self, case: Case) -> Outcome:
+        """Answer ``case`` from asv's results (the first call runs asv for every selected case).
 
-        Returns
-        -------
-        Outcome
-            asv's samples (passed), skipped, or failed with asv's message and output.
+        Passed with asv's samples, skipped, or failed with asv's message and output.
         """
         if self._outcomes is None:
             self._outcomes = {}
-            self._run_all(_selected(item))
-        outcome = self._outcomes.get((item.benchmark.name, item.params_key))
+            self._run_all(self._selected or [case])
+        outcome = self._outcomes.get((case.name, case.params_key))
         if outcome is not None:
             return outcome
         problems = "; ".join(run.problem for run in self._runs if run.problem)
@@ -248,9 +152,8 @@ class AsvRunner:
     # -- running asv -----------------------------------------------------------------------------
 
     def _commit(self, repository: Path) -> str:
-        override = self.config.getoption("nwb_commit_hash")
-        if override:
-            return str(override)
+        if self.commit_hash:
+            return self.commit_hash
         from pytest_nwb_benchmarks.run._commit import current_commit
 
         commit = current_commit(repository)
@@ -258,11 +161,11 @@ class AsvRunner:
             raise _RunProblem(f"asv needs the commit of the benchmarks: {commit.problem} (in {repository})")
         return commit.commit_hash
 
-    def _run_all(self, items: list[BenchmarkItem]) -> None:
-        by_folder: dict[Path, list[BenchmarkItem]] = {}
-        for selected in items:
-            by_folder.setdefault(_benchmark_folder(selected), []).append(selected)
-        results_root = self.config.rootpath / RUN_RESULTS
+    def _run_all(self, cases: list[Case]) -> None:
+        by_folder: dict[Path, list[Case]] = {}
+        for selected in cases:
+            by_folder.setdefault(_benchmark_folder(selected.path), []).append(selected)
+        results_root = self.root / RUN_RESULTS
         for number, (folder, group) in enumerate(by_folder.items()):
             results_dir = results_root if len(by_folder) == 1 else results_root / str(number)
             try:
@@ -271,7 +174,7 @@ class AsvRunner:
                 self._runs.append(_Run(command=[], problem=str(problem)))
                 self._fail_all(group, str(problem), "")
 
-    def _run_group(self, folder: Path, items: list[BenchmarkItem], results_dir: Path) -> None:
+    def _run_group(self, folder: Path, cases: list[Case], results_dir: Path) -> None:
         repository = _git_toplevel(folder)
         commit = self._commit(repository)
         # Only this run's results may be read back.
@@ -296,7 +199,7 @@ class AsvRunner:
                 indent=4,
             )
         )
-        self._show(f"asv: timing {len(items)} selected item{'s' * (len(items) != 1)} in {folder} with asv")
+        self._show(f"asv: timing {len(cases)} selected item{'s' * (len(cases) != 1)} in {folder} with asv")
         machine = self._execute([*self.asv, "--config", str(config_path), "machine", "--yes"], timeout=120.0)
         if machine.returncode != 0:
             raise _RunProblem(f"`asv machine --yes` failed ({machine.problem or f'exit {machine.returncode}'})")
@@ -311,9 +214,9 @@ class AsvRunner:
             "--set-commit-hash",
             commit,
             "--bench",
-            bench_expression(items),
+            bench_expression(cases),
         ]
-        run = self._execute(command, timeout=_overall_timeout(items), live=True)
+        run = self._execute(command, timeout=_overall_timeout(cases), live=True)
         sections = asv_output_sections(run.output)
         if run.returncode not in (0, 2) and not run.problem:
             # 2 means "some benchmark failed"; anything else means asv itself did not get through.
@@ -322,17 +225,17 @@ class AsvRunner:
         if not files:
             problem = run.problem or "asv wrote no results file"
             run.problem = problem
-            self._fail_all(items, f"asv did not produce results: {problem}", "\n".join(run.output[-60:]))
+            self._fail_all(cases, f"asv did not produce results: {problem}", "\n".join(run.output[-60:]))
             return
         for path in files:
             try:
                 raw = load_asv_results(path)
-                self._read_results(raw, sections, _rounds_of(results_dir))
+                self._read_results(raw, sections, rounds_of(results_dir))
             except AsvResultsError as error:
                 run.problem = f"{path}: {error}"
         if run.problem:
             self._fail_all(
-                [item for item in items if (item.benchmark.name, item.params_key) not in self._outcomes],
+                [case for case in cases if (case.name, case.params_key) not in self._outcomes],
                 f"asv did not finish this benchmark: {run.problem}",
                 "\n".join(run.output[-60:]),
             )
@@ -344,14 +247,14 @@ class AsvRunner:
         for name, row_values in raw["results"].items():
             row = dict(zip(columns, row_values))
             params = row.get("params") or []
-            reprs_of = _combinations(params)
+            reprs_of = combinations_of(params)
             keys = [str(reprs) for reprs in reprs_of]
             numbers = row.get("stats_number") or [None] * len(keys)
             ran = [key for key in keys if key in reduced.results.get(name, {})]
             duration = float(row.get("duration") or 0.0) / max(len(ran), 1)
             section = sections.get(name, [])
             for index, key in enumerate(keys):
-                text = _combination_text(section, reprs_of[index] if params else None)
+                text = combination_text(section, reprs_of[index] if params else None)
                 if key in reduced.results.get(name, {}):
                     outcome = Outcome(
                         "passed",
@@ -366,8 +269,8 @@ class AsvRunner:
                 else:
                     whole = "\n".join(section)
                     message = (
-                        _last_error_line(text)
-                        or _last_error_line(whole)
+                        last_error_line(text)
+                        or last_error_line(whole)
                         or (
                             "failed under asv, which printed no error for it (a track_ benchmark returning None fails so)"
                         )
@@ -377,12 +280,10 @@ class AsvRunner:
                     outcome = Outcome("failed", message=message, details=text or whole)
                 self._outcomes[(name, key)] = outcome
 
-    def _fail_all(self, items: Iterable[BenchmarkItem], message: str, details: str) -> None:
+    def _fail_all(self, cases: Iterable[Case], message: str, details: str) -> None:
         assert self._outcomes is not None
-        for item in items:
-            self._outcomes.setdefault(
-                (item.benchmark.name, item.params_key), Outcome("failed", message=message, details=details)
-            )
+        for case in cases:
+            self._outcomes.setdefault((case.name, case.params_key), Outcome("failed", message=message, details=details))
 
     def _execute(self, command: list[str], timeout: float, live: bool = False) -> _Run:
         """Run an asv command, echoing its output when ``live``; stop it after ``timeout`` seconds."""
@@ -409,7 +310,9 @@ class AsvRunner:
             run.returncode = -1
             return run
         self._process = process
-        echo: Callable[[str], None] = (lambda line: self._show(_tidy(line))) if live else (lambda line: None)
+        echo: Callable[[str], None] = (
+            (lambda line: self._show(tidy_progress_line(line))) if live else (lambda line: None)
+        )
         reader = threading.Thread(target=_read_lines, args=(process, run.output, echo), daemon=True)
         reader.start()
         try:
@@ -423,19 +326,6 @@ class AsvRunner:
         run.returncode = process.returncode
         return run
 
-    def _show(self, line: str) -> None:
-        """Write a line to the terminal now, even while pytest captures output."""
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        capture = self.config.pluginmanager.get_plugin("capturemanager")
-        if reporter is None:
-            print(line, flush=True)
-            return
-        if capture is not None:
-            with capture.global_and_fixture_disabled():
-                reporter.write_line(line)
-        else:
-            reporter.write_line(line)
-
 
 class _RunProblem(Exception):
     """asv could not be run for a group of items; every item of the group fails with this message."""
@@ -446,16 +336,6 @@ def _read_lines(process: subprocess.Popen[str], into: list[str], echo: Callable[
     for line in process.stdout:
         into.append(line.rstrip("\n"))
         echo(line.rstrip("\n"))
-
-
-def _tidy(line: str) -> str:
-    """Close the gap asv leaves (for its very wide terminal) between a benchmark's name and its status."""
-    match = _PROGRESS.match(line)
-    if match and len(match["dots"]) == 3:
-        name, gap, status = match["rest"].partition("  ")
-        if gap and _BENCHMARK_NAME.match(name):
-            return f"{line[: len(line) - len(match['rest'])]}{name}  {status.strip()}"
-    return line.rstrip()
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
@@ -472,15 +352,9 @@ def _stop(process: subprocess.Popen[str]) -> None:
             continue
 
 
-def _selected(item: BenchmarkItem) -> list[BenchmarkItem]:
-    from pytest_nwb_benchmarks.collect._items import BenchmarkItem
-
-    return [selected for selected in item.session.items if isinstance(selected, BenchmarkItem)]
-
-
-def _benchmark_folder(item: BenchmarkItem) -> Path:
-    """The folder asv is told to discover: the root package of the item's file, or its folder."""
-    folder = Path(item.path).parent
+def _benchmark_folder(path: Path) -> Path:
+    """The folder asv is told to discover: the root package of the benchmark file, or its folder."""
+    folder = Path(path).parent
     while (folder / "__init__.py").exists() and (folder.parent / "__init__.py").exists():
         folder = folder.parent
     return folder
@@ -500,26 +374,9 @@ def _git_toplevel(folder: Path) -> Path:
     return Path(done.stdout.strip())
 
 
-def _combinations(params: list[list[str]]) -> list[tuple[str, ...]]:
-    return list(itertools.product(*params))
-
-
-def _rounds_of(results_dir: Path) -> dict[str, int]:
-    """Each time benchmark's ``rounds``, from the ``benchmarks.json`` asv wrote next to its results."""
-    try:
-        metadata = json.loads((results_dir / "benchmarks.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {
-        name: int(entry.get("rounds", 1))
-        for name, entry in metadata.items()
-        if isinstance(entry, dict) and entry.get("type") == "time"
-    }
-
-
-def _overall_timeout(items: Sequence[BenchmarkItem]) -> float:
-    """A generous limit for the whole asv run: every item's timeout for each of its rounds, plus startup."""
-    return STARTUP_ALLOWANCE + sum(item.benchmark.timeout * item.benchmark.rounds for item in items)
+def _overall_timeout(cases: Sequence[Case]) -> float:
+    """A generous limit for the whole asv run: every case's timeout for each of its rounds, plus startup."""
+    return STARTUP_ALLOWANCE + sum(case.benchmark.timeout * case.benchmark.rounds for case in cases)
 
 
 def _version(distribution: str) -> str | None:

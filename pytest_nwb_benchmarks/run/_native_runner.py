@@ -1,4 +1,4 @@
-"""The native runner: each round of each benchmark item in a measuring process of its own."""
+"""The native runner: each round of each benchmark case in a measuring process of its own."""
 
 from __future__ import annotations
 
@@ -6,25 +6,21 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pytest_nwb_benchmarks.collect._discovery import Benchmark
-from pytest_nwb_benchmarks.run._measure import SETUP_SEMANTICS, RoundResult, measure_round
-from pytest_nwb_benchmarks.run._outcome import Outcome
+from pytest_nwb_benchmarks.collect._benchmark import Benchmark
+from pytest_nwb_benchmarks.collect._case import Case, Outcome
+from pytest_nwb_benchmarks.run._measure import SETUP_SEMANTICS, RoundResult
 from pytest_nwb_benchmarks.run._precision import PrecisionSettings, precision_record, prepare_ranks
-from pytest_nwb_benchmarks.run._worker import CACHE_FILE_NAME, Request, default_launch_method, launch
-
-if TYPE_CHECKING:
-    from pytest_nwb_benchmarks.collect._items import BenchmarkItem
+from pytest_nwb_benchmarks.run._worker import CACHE_FILE_NAME, Request, default_launch_method, launch, measure_here
 
 __all__ = ["DEBUG_OVERRIDES", "NativeRunner"]
 
 # asv's --quick: one call, one sample, no warm-up, one round.
 DEBUG_OVERRIDES: dict[str, Any] = {"number": 1, "repeat": 1, "warmup_time": 0.0, "rounds": 1}
-_TIMED = ("time", "timeraw")
 
 
 @dataclass
@@ -45,7 +41,7 @@ def _import_root(benchmark: Benchmark) -> str | None:
 
 
 class NativeRunner:
-    """Runs benchmark items in measuring processes (or in-process in debug mode).
+    """Runs benchmark cases in measuring processes (or in-process in debug mode).
 
     Parameters
     ----------
@@ -80,6 +76,11 @@ class NativeRunner:
         self.precision_overrides = {k: v for k, v in (precision_overrides or {}).items() if v is not None}
         self.precision_defaults = {k: v for k, v in (precision_defaults or {}).items() if v is not None}
         self._caches: dict[str, _CacheState] = {}
+        self._cases: list[Case] = []
+
+    def start(self, cases: Sequence[Case]) -> None:
+        """Remember the selected cases: those sharing a setup_cache give it the longest of their timeouts."""
+        self._cases = list(cases)
 
     def describe(self) -> dict[str, Any]:
         """How samples were produced, for the result file."""
@@ -100,7 +101,7 @@ class NativeRunner:
         ValueError
             When an attribute or option holds an unusable value; the message names the benchmark.
         """
-        if self.debug or benchmark.benchmark_type.key not in _TIMED:
+        if self.debug or not benchmark.benchmark_type.timed:
             return None
         try:
             settings = PrecisionSettings.resolve(benchmark.attr, self.precision_overrides, self.precision_defaults)
@@ -112,8 +113,8 @@ class NativeRunner:
 
     # -- setup_cache ------------------------------------------------------------------------
 
-    def _cache_for(self, item: BenchmarkItem, users: Iterable[BenchmarkItem]) -> _CacheState:
-        benchmark = item.benchmark
+    def _cache_for(self, case: Case) -> _CacheState:
+        benchmark = case.benchmark
         key = benchmark.setup_cache_key
         assert key is not None
         state = self._caches.get(key)
@@ -124,7 +125,10 @@ class NativeRunner:
         timeout = (
             float(own_timeout)
             if own_timeout is not None
-            else max([user.benchmark.timeout for user in users if user.benchmark.setup_cache_key == key] or [60.0])
+            else max(
+                [user.benchmark.timeout for user in self._cases if user.benchmark.setup_cache_key == key]
+                or [benchmark.timeout]
+            )
         )
         if self.debug:
             previous = os.getcwd()
@@ -136,8 +140,8 @@ class NativeRunner:
                 os.chdir(previous)
             error = None
         else:
-            response = launch(self._request(item, "setup_cache", folder, has_cache=False), timeout, self.launch_method)
-            error = None if response.result.status == "ok" else response.result
+            response = launch(self._request(case, "setup_cache", folder, has_cache=False), timeout, self.launch_method)
+            error = None if response.result.status == "passed" else response.result
         state = self._caches[key] = _CacheState(folder, error)
         return state
 
@@ -151,13 +155,13 @@ class NativeRunner:
 
     def _request(
         self,
-        item: BenchmarkItem,
+        case: Case,
         action: str,
         work_dir: str | None,
         has_cache: bool,
         overrides: dict[str, Any] | None = None,
     ) -> Request:
-        benchmark = item.benchmark
+        benchmark = case.benchmark
         return Request(
             action=action,
             module_name=benchmark.module.__name__,
@@ -165,7 +169,7 @@ class NativeRunner:
             func_name=benchmark.func_name,
             benchmark_name=benchmark.name,
             root_package=benchmark.root_package,
-            combination_index=item.combination_index,
+            combination_index=case.combination_index,
             overrides=dict(overrides or {}),
             setup_semantics=self.setup_semantics,
             work_dir=work_dir,
@@ -173,24 +177,16 @@ class NativeRunner:
             import_root=_import_root(benchmark),
         )
 
-    def run(self, item: BenchmarkItem) -> Outcome:
-        """Run every round of one item and pool its samples.
+    def run(self, case: Case) -> Outcome:
+        """Run every round of ``case`` and pool its samples.
 
-        Parameters
-        ----------
-        item : BenchmarkItem
-            The pytest item of one parameter combination.
-
-        Returns
-        -------
-        Outcome
-            Passed with the pooled samples, skipped with asv's reason, or failed with the traceback.
+        Passed with the pooled samples, skipped with asv's reason, or failed with the traceback.
         """
-        benchmark = item.benchmark
+        benchmark = case.benchmark
         work_dir = None
         has_cache = benchmark.setup_cache_key is not None
         if has_cache:
-            state = self._cache_for(item, item.session.items)
+            state = self._cache_for(case)
             if state.error is not None:
                 return Outcome(
                     "failed",
@@ -199,7 +195,7 @@ class NativeRunner:
                 )
             work_dir = state.folder
         if self.debug:
-            return self._run_in_process(item, work_dir, has_cache)
+            return self._run_in_process(case, work_dir, has_cache)
 
         try:
             precision = self.precision_for(benchmark)
@@ -211,11 +207,11 @@ class NativeRunner:
         spent = 0.0
         stop_reason = None
         # peakmem reads the whole process's peak: measure it in a fresh interpreter, as asv does
-        method = "spawn" if benchmark.benchmark_type.key == "peakmem" else self.launch_method
+        method = "spawn" if benchmark.benchmark_type.needs_fresh_interpreter else self.launch_method
         for done in range(benchmark.rounds):
             if precision is not None and precision.enabled and len(samples) >= precision.max_samples:
                 break  # the sample limit holds across rounds
-            request = self._request(item, "measure", work_dir, has_cache, overrides)
+            request = self._request(case, "measure", work_dir, has_cache, overrides)
             if precision is not None:
                 request.precision = precision.for_round(spent, benchmark.rounds - done)
                 request.prior_samples = list(samples)
@@ -226,9 +222,10 @@ class NativeRunner:
             spent += result.sampling_seconds
             stop_reason = result.stop_reason or stop_reason
             outcome.notes.extend(note for note in result.notes if note not in outcome.notes)
-            if result.status != "ok":
-                status = "skipped" if result.status == "skipped" else "failed"
-                return Outcome(status, None, None, result.message, result.details, outcome.rounds, outcome.duration)
+            if result.status != "passed":
+                return Outcome(
+                    result.status, None, None, result.message, result.details, outcome.rounds, outcome.duration
+                )
             if isinstance(result.samples, dict):
                 outcome.samples = result.samples
                 return outcome
@@ -238,32 +235,22 @@ class NativeRunner:
                 # later rounds reuse the number the first one calibrated, as asv does
                 overrides["number"] = result.number
         outcome.samples = samples
-        if benchmark.benchmark_type.key in _TIMED and samples:
+        if benchmark.benchmark_type.timed and samples:
             outcome.precision = precision_record(samples, precision, stop_reason, spent)
         return outcome
 
-    def _run_in_process(self, item: BenchmarkItem, work_dir: str | None, has_cache: bool) -> Outcome:
+    def _run_in_process(self, case: Case, work_dir: str | None, has_cache: bool) -> Outcome:
+        found = case.benchmark
         benchmark = Benchmark.load(
-            item.benchmark.module,
-            item.benchmark.class_name,
-            item.benchmark.func_name,
-            item.benchmark.name,
-            item.benchmark.root_package,
-            DEBUG_OVERRIDES,
+            found.module, found.class_name, found.func_name, found.name, found.root_package, DEBUG_OVERRIDES
         )
-        cache = None
         previous = os.getcwd()
         folder = work_dir or tempfile.mkdtemp(prefix="nwb-bench-debug-")
         os.chdir(folder)
         try:
-            if has_cache:
-                with open(CACHE_FILE_NAME, "rb") as stream:
-                    cache = pickle.load(stream)
-            combination = benchmark.combinations()[item.combination_index] if benchmark.params else ()
-            result = measure_round(
+            result = measure_here(
                 benchmark,
-                combination,
-                cache,
+                case.combination_index,
                 has_cache=has_cache,
                 setup_semantics=self.setup_semantics,
                 raise_errors=True,
@@ -272,5 +259,6 @@ class NativeRunner:
             os.chdir(previous)
             if work_dir is None:
                 shutil.rmtree(folder, ignore_errors=True)
-        status = {"ok": "passed", "skipped": "skipped"}.get(result.status, "failed")
-        return Outcome(status, result.samples, result.number, result.message, result.details, 1, 0.0, result.notes)
+        return Outcome(
+            result.status, result.samples, result.number, result.message, result.details, 1, 0.0, result.notes
+        )

@@ -26,6 +26,7 @@ from pytest_nwb_benchmarks.results._pytest_benchmark import (
     combination_details,
     key_of_params,
 )
+from pytest_nwb_benchmarks.run._session import bench_session
 
 _JSON_LINES = pytest.StashKey[list[str]]()
 _SEEN_KEYS = pytest.StashKey[dict[str, set[str]]]()
@@ -105,11 +106,10 @@ def _identity(item: pytest.Function) -> tuple[str, list[str], str, str]:
 
 
 def _record(item: pytest.Function, status: str) -> None:
-    from pytest_nwb_benchmarks._plugin import _RECORDER
-
-    recorder = item.config.stash.get(_RECORDER, None)
-    if recorder is None:
+    bench = bench_session(item.config)
+    if bench is None:
         return
+    recorder = bench.recorder
     name, names, key, readable = _identity(item)
     fixture = (getattr(item, "funcargs", None) or {}).get("benchmark")
     metadata = getattr(fixture, "stats", None)
@@ -185,12 +185,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 def pytest_nwb_result_metadata(config: pytest.Config) -> dict | None:
-    from pytest_nwb_benchmarks._plugin import _RECORDER
-
-    recorder = config.stash.get(_RECORDER, None)
+    bench = bench_session(config)
     measured = sorted(
         name
-        for name, entry in (recorder.benchmarks if recorder else {}).items()
+        for name, entry in (bench.recorder.benchmarks if bench else {}).items()
         if entry.get("measured_by") == "pytest-benchmark"
     )
     if not measured:

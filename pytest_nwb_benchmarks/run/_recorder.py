@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from pytest_nwb_benchmarks.collect._case import Case, Outcome
 from pytest_nwb_benchmarks.report._summary import SummaryRow
-from pytest_nwb_benchmarks.run._outcome import Outcome
 from pytest_nwb_benchmarks.run._precision import precision_record
-
-if TYPE_CHECKING:
-    from pytest_nwb_benchmarks.collect._items import BenchmarkItem
 
 __all__ = ["RunRecorder", "WrittenFiles"]
 
@@ -36,35 +33,39 @@ class RunRecorder:
         # {benchmark id: {params key: interval, noise, samples, stop reason}}: written as "precision"
         self.precision: dict[str, dict[str, Any]] = {}
 
-    def record(self, item: BenchmarkItem, outcome: Outcome) -> None:
-        """Remember one item's outcome (called in the pytest process, after its measuring processes ended).
+    def record(self, case: Case, outcome: Outcome) -> None:
+        """Remember one case's outcome (called in the pytest process, after its measuring processes ended).
 
-        An item measured again in the same session (a rerun by pytest-rerunfailures) replaces its
+        A case measured again in the same session (a rerun by pytest-rerunfailures) replaces its
         earlier attempt: the summary and the file hold the last attempt only, and a note says so.
         """
-        benchmark = item.benchmark
-        params = ", ".join(f"{name}={text}" for name, text in zip(benchmark.param_names, _reprs(item)))
+        benchmark = case.benchmark
+        params = ", ".join(f"{name}={text}" for name, text in zip(benchmark.param_names, case.param_reprs))
         precision = outcome.precision
-        timed = benchmark.benchmark_type.key in ("time", "timeraw")
-        if precision is None and timed and outcome.status == "passed" and isinstance(outcome.samples, list):
+        if (
+            precision is None
+            and benchmark.benchmark_type.timed
+            and outcome.status == "passed"
+            and isinstance(outcome.samples, list)
+        ):
             # another runner (asv) sampled without a target: still report the interval and the noise
             precision = precision_record(outcome.samples, None, None, 0.0) if outcome.samples else None
         row = SummaryRow(
             benchmark.pretty_name or benchmark.name, params, outcome.status, outcome.samples, benchmark.unit, precision
         )
         notes = list(outcome.notes)
-        if item.nodeid in self._attempts:
-            index, attempts = self._attempts[item.nodeid]
+        if case.node_id in self._attempts:
+            index, attempts = self._attempts[case.node_id]
             self.rows[index] = row
-            self._forget_samples(benchmark.name, item.params_key)
-            self._attempts[item.nodeid] = (index, attempts + 1)
+            self._forget_samples(benchmark.name, case.params_key)
+            self._attempts[case.node_id] = (index, attempts + 1)
             where = params or "no parameters"
             notes.append(
                 f"measured again by a rerun ({where}: attempt {attempts + 1}, {outcome.status}); "
                 "only the last attempt is kept"
             )
         else:
-            self._attempts[item.nodeid] = (len(self.rows), 1)
+            self._attempts[case.node_id] = (len(self.rows), 1)
             self.rows.append(row)
         for note in notes:
             kept = self.notes.setdefault(benchmark.name, [])
@@ -72,10 +73,10 @@ class RunRecorder:
                 kept.append(note)
         if outcome.status != "passed" or outcome.samples is None:
             return  # skipped and failed combinations are absent from the file, never misaligned
-        self.results.setdefault(benchmark.name, {})[item.params_key] = outcome.samples
-        self._positions[(benchmark.name, item.params_key)] = item.combination_index
+        self.results.setdefault(benchmark.name, {})[case.params_key] = outcome.samples
+        self._positions[(benchmark.name, case.params_key)] = case.combination_index
         if precision is not None:
-            self.precision.setdefault(benchmark.name, {})[item.params_key] = precision
+            self.precision.setdefault(benchmark.name, {})[case.params_key] = precision
         if benchmark.name not in self.benchmarks:
             self.benchmarks[benchmark.name] = {
                 "type": benchmark.asv_type,
@@ -88,7 +89,7 @@ class RunRecorder:
                 self.benchmarks[benchmark.name]["pretty_name"] = benchmark.pretty_name
         entry = self.benchmarks[benchmark.name]
         if outcome.number is not None:
-            entry["number"][item.params_key] = outcome.number
+            entry["number"][case.params_key] = outcome.number
 
     def record_external(
         self,
@@ -205,10 +206,3 @@ class RunRecorder:
         )
         written.paths.append(Path(path))
         return Path(path)
-
-
-def _reprs(item: BenchmarkItem) -> tuple[str, ...]:
-    benchmark = item.benchmark
-    if not benchmark.params:
-        return ()
-    return benchmark.combination_reprs()[item.combination_index]

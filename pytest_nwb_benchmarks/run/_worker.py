@@ -1,7 +1,8 @@
 """Measuring processes: each round of each benchmark runs in a process of its own, as under asv.
 
 A fresh process per round keeps the state that libraries hold per process (filesystem
-instance caches, HTTP sessions, HDF5 handles) from leaking from one benchmark into the next,
+instance caches, HTTP sessions, HDF5 handles) from leaking from one benchmark into the next
+(a forked child first calls the resets registered with :mod:`._child_reset`),
 lets a benchmark that exceeds its ``timeout`` be stopped, and gives ``peakmem_`` benchmarks a
 process of their own to measure.
 
@@ -28,15 +29,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_nwb_benchmarks.collect._discovery import Benchmark
+from pytest_nwb_benchmarks.collect._benchmark import Benchmark
+from pytest_nwb_benchmarks.run._child_reset import run_child_resets
 from pytest_nwb_benchmarks.run._measure import RoundResult, describe_error, format_user_traceback, measure_round
 from pytest_nwb_benchmarks.run._precision import PrecisionSettings
 
-__all__ = ["Request", "Response", "default_launch_method", "execute", "launch"]
+__all__ = ["Request", "Response", "default_launch_method", "execute", "launch", "measure_here"]
 
 CACHE_FILE_NAME = "cache.pickle"
 
@@ -110,20 +113,6 @@ def default_launch_method() -> str:
     return "fork" if hasattr(os, "fork") else "spawn"
 
 
-def _reset_process_caches() -> None:
-    """Forget filesystem instances that fsspec keeps per process, should the parent hold any."""
-    fsspec_spec = sys.modules.get("fsspec.spec")
-    if fsspec_spec is None:
-        return
-    pending = [fsspec_spec.AbstractFileSystem]
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        cache = cls.__dict__.get("_cache")
-        if isinstance(cache, dict):
-            cache.clear()
-
-
 def execute(request: Request) -> Response:
     """Carry out a request in this process (the child's side).
 
@@ -139,7 +128,7 @@ def execute(request: Request) -> Response:
     """
     started = time.perf_counter()
     try:
-        _reset_process_caches()
+        run_child_resets()
         if request.work_dir:
             os.chdir(request.work_dir)
         module = importlib.import_module(request.module_name)
@@ -154,15 +143,9 @@ def execute(request: Request) -> Response:
         if request.action == "setup_cache":
             result = _run_setup_cache(benchmark)
         else:
-            cache = None
-            if request.has_cache:
-                with open(CACHE_FILE_NAME, "rb") as stream:
-                    cache = pickle.load(stream)
-            combination = benchmark.combinations()[request.combination_index] if benchmark.params else ()
-            result = measure_round(
+            result = measure_here(
                 benchmark,
-                combination,
-                cache,
+                request.combination_index,
                 has_cache=request.has_cache,
                 setup_semantics=request.setup_semantics,
                 precision=request.precision,
@@ -171,6 +154,38 @@ def execute(request: Request) -> Response:
     except BaseException as error:  # noqa: BLE001 - everything is reported to the parent
         result = RoundResult("failed", message=describe_error(error), details=format_user_traceback(error))
     return Response(result, time.perf_counter() - started)
+
+
+def measure_here(
+    benchmark: Benchmark,
+    combination_index: int,
+    *,
+    has_cache: bool,
+    setup_semantics: str,
+    precision: PrecisionSettings | None = None,
+    prior: Sequence[float] = (),
+    raise_errors: bool = False,
+) -> RoundResult:
+    """Measure one round of one combination in this process, in the current folder.
+
+    The setup_cache value, when the benchmark has one, is read from :data:`CACHE_FILE_NAME` there;
+    the other arguments are :func:`~pytest_nwb_benchmarks.run._measure.measure_round`'s.
+    """
+    cache = None
+    if has_cache:
+        with open(CACHE_FILE_NAME, "rb") as stream:
+            cache = pickle.load(stream)
+    combination = benchmark.combinations()[combination_index] if benchmark.params else ()
+    return measure_round(
+        benchmark,
+        combination,
+        cache,
+        has_cache=has_cache,
+        setup_semantics=setup_semantics,
+        raise_errors=raise_errors,
+        precision=precision,
+        prior=prior,
+    )
 
 
 def _run_setup_cache(benchmark: Benchmark) -> RoundResult:
@@ -184,7 +199,7 @@ def _run_setup_cache(benchmark: Benchmark) -> RoundResult:
     value = benchmark.setup_cache()
     with open(CACHE_FILE_NAME, "wb") as stream:
         pickle.dump(value, stream)
-    return RoundResult("ok")
+    return RoundResult("passed")
 
 
 def _timeout_response(timeout: float, what: str) -> Response:
@@ -325,6 +340,6 @@ def _main_spawned(response_path: str) -> int:
 
 if __name__ == "__main__":
     # Run through the importable module, so that pickled classes name it rather than __main__.
-    from pytest_nwb_benchmarks import _worker
+    from pytest_nwb_benchmarks.run import _worker
 
     sys.exit(_worker._main_spawned(sys.argv[1]))

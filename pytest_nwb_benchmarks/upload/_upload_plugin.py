@@ -10,13 +10,13 @@ Two ways in:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytest_nwb_benchmarks.run._session import results_dir
 from pytest_nwb_benchmarks.upload._upload import (
     SERVER_URL_ENV,
     TOKEN_ENV,
@@ -28,6 +28,7 @@ from pytest_nwb_benchmarks.upload._upload import (
     summarize,
     upload_result_files,
 )
+from pytest_nwb_benchmarks.utils._options import setting
 
 # Set when an upload during a benchmark run failed, so that the run's exit status says so.
 _UPLOAD_FAILED = pytest.StashKey[bool]()
@@ -72,9 +73,7 @@ def server_url(config: pytest.Config) -> str:
     pytest.UsageError
         When none is set, or the URL is not http(s).
     """
-    configured = (
-        config.getoption("nwb_server_url") or os.environ.get(SERVER_URL_ENV) or str(config.getini("nwb_server_url"))
-    )
+    configured = str(setting(config, "nwb_server_url", env=SERVER_URL_ENV, ini="nwb_server_url", default=""))
     if not configured.strip():
         raise pytest.UsageError(
             f"--nwb-upload needs a results server: pass --nwb-server-url URL, set {SERVER_URL_ENV}, "
@@ -93,8 +92,6 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     url = server_url(config)  # a missing URL is a usage error in both modes, before anything runs
     if config.getoption("nwb_bench", default=False):
         return None  # the run goes on; pytest_nwb_results_written uploads what it writes
-    from pytest_nwb_benchmarks._plugin import results_dir
-
     folder = results_dir(config)
     try:
         files = find_result_files(folder)
