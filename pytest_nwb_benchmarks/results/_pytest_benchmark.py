@@ -224,7 +224,7 @@ def reduce_pytest_benchmark(raw: dict[str, Any], rootdir: Path) -> Any:
     PytestBenchmarkFileError
         When the file is not usable; the message names the benchmark at fault.
     """
-    from pytest_nwb_benchmarks.results._reduce import ReducedResults
+    from pytest_nwb_benchmarks.results._reduce_asv import ReducedResults
 
     if not is_pytest_benchmark_json(raw):
         raise PytestBenchmarkFileError("not pytest-benchmark JSON (no 'benchmarks' list and 'machine_info')")
