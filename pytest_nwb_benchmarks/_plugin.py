@@ -8,7 +8,6 @@ a time in the pytest process.
 from __future__ import annotations
 
 import fnmatch
-import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -102,12 +101,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="how measuring processes start (default: fork where available)",
     )
-    group.addoption(
-        "--nwb-network",
-        choices=("library", "proxy", "tshark"),
-        default=None,
-        help="how track_network_ benchmarks count traffic (default: library-level accounting)",
-    )
     parser.addini("nwb_results_dir", "folder for the benchmark result files", default="results")
 
 
@@ -172,8 +165,6 @@ def pytest_configure(config: pytest.Config) -> None:
     switched_off = switch_off_resolved(config)
     if switched_off is not None:
         config.stash[_XDIST_OFF] = switched_off
-    if config.getoption("nwb_network"):
-        os.environ["NWB_BENCHMARKS_NETWORK"] = config.getoption("nwb_network")
     # A broken benchmark file is reported, and the rest of the suite still runs.
     config.option.continue_on_collection_errors = True
     config.stash[_RUNNER] = _make_runner(config)
