@@ -77,7 +77,7 @@ def parse_profile(text: str) -> str:
     ValueError
         If the name is not a known profile.
     """
-    return _choice(text, PROFILES, "NWB size profile")
+    return _choice(text, PROFILES, "profile")
 
 
 def parse_target(text: str) -> str:
@@ -98,7 +98,7 @@ def parse_target(text: str) -> str:
     ValueError
         If the name is not a known target.
     """
-    return _choice(text, TARGETS, "NWB benchmark target")
+    return _choice(text, TARGETS, "target")
 
 
 def parse_network(text: str) -> str:
@@ -146,7 +146,7 @@ def parse_latencies(value: str | tuple[int, ...] | list[int]) -> tuple[int, ...]
     except (TypeError, ValueError):
         numbers = ()
     if not numbers or any(number < 0 for number in numbers) or len(set(numbers)) != len(numbers):
-        raise ValueError(f"expected distinct non-negative whole milliseconds such as '0,20', got {value!r}")
+        raise ValueError(f"latencies must be distinct, non-negative whole milliseconds such as '0,20', got {value!r}")
     return numbers
 
 
