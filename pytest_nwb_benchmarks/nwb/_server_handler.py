@@ -11,8 +11,6 @@ import email.utils
 import json
 import os
 import re
-import socket
-import struct
 import sys
 import threading
 import time
@@ -26,27 +24,11 @@ from xml.sax.saxutils import escape
 
 from pytest_nwb_benchmarks.nwb._s3_listing import MAX_KEYS, ListingError, list_objects, servable_parts
 from pytest_nwb_benchmarks.nwb._server_info import _quote_path
+from pytest_nwb_benchmarks.nwb._tcp_info import bytes_acked as _bytes_acked
 
 _HOST = "127.0.0.1"
 _COUNTER_NAMES = ("requests", "head_requests", "get_requests", "range_requests", "bytes_sent", "redirects")
 _SENDFILE_BLOCK = 8 << 20
-_TCP_INFO_BYTES_ACKED = 120  # offset of tcpi_bytes_acked (u64) in Linux's struct tcp_info
-
-
-def _bytes_acked(connection: socket.socket) -> int | None:
-    """Bytes of this connection the peer has acknowledged so far (Linux); None where unknown."""
-    option = getattr(socket, "TCP_INFO", None)
-    if option is None:
-        return None
-    try:
-        info = connection.getsockopt(socket.IPPROTO_TCP, option, 256)
-    except OSError:
-        return None
-    if len(info) < _TCP_INFO_BYTES_ACKED + 8:
-        return None
-    return struct.unpack_from("<Q", info, _TCP_INFO_BYTES_ACKED)[0]
-
-
 _RANGE = re.compile(r"^\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*$")
 
 # ---------------------------------------------------------------------------------------------------------
