@@ -20,76 +20,9 @@ The values are each library's defaults written out (apart from the s3fs block si
 measures what a user gets out of the box, and a change of default upstream cannot change it silently.
 """
 
-from pytest_nwb_benchmarks.nwb._reader_common import (
-    FSSPEC_BLOCK_SIZE,
-    FSSPEC_CACHE_TYPE,
-    RDCC_NBYTES,
-    REMFILE_BYTES_PER_THREAD,
-    REMFILE_CHUNK_INCREMENT_FACTOR,
-    REMFILE_MAX_CHUNK_SIZE,
-    REMFILE_MAX_THREADS,
-    REMFILE_MIN_CHUNK_SIZE,
-    ROS3_AWS_REGION,
-    S3FS_BLOCK_SIZE,
-    S3FS_CACHE_TYPE,
-    close_opened,
-    get_object_by_name,
-    read_hdf5_h5py_local,
-    read_hdf5_pynwb_local,
-    reader_settings,
-    require_ros3,
-    ros3_available,
-)
-from pytest_nwb_benchmarks.nwb._readers_fsspec import (
-    read_hdf5_h5py_fsspec_https_no_cache,
-    read_hdf5_h5py_fsspec_https_with_cache,
-    read_hdf5_h5py_fsspec_s3_no_cache,
-    read_hdf5_h5py_fsspec_s3_with_cache,
-    read_hdf5_pynwb_fsspec_https_no_cache,
-    read_hdf5_pynwb_fsspec_https_with_cache,
-    read_hdf5_pynwb_fsspec_s3_no_cache,
-    read_hdf5_pynwb_fsspec_s3_with_cache,
-)
-from pytest_nwb_benchmarks.nwb._readers_remfile import (
-    read_hdf5_h5py_remfile_no_cache,
-    read_hdf5_h5py_remfile_with_cache,
-    read_hdf5_h5py_ros3,
-    read_hdf5_pynwb_remfile_no_cache,
-    read_hdf5_pynwb_remfile_with_cache,
-    read_hdf5_pynwb_ros3,
-)
+from pytest_nwb_benchmarks.nwb import _reader_common, _readers_fsspec, _readers_remfile
+from pytest_nwb_benchmarks.nwb._reader_common import *  # noqa: F403 - this module gathers the readers
+from pytest_nwb_benchmarks.nwb._readers_fsspec import *  # noqa: F403
+from pytest_nwb_benchmarks.nwb._readers_remfile import *  # noqa: F403
 
-__all__ = [
-    "RDCC_NBYTES",
-    "FSSPEC_BLOCK_SIZE",
-    "FSSPEC_CACHE_TYPE",
-    "S3FS_BLOCK_SIZE",
-    "S3FS_CACHE_TYPE",
-    "REMFILE_MIN_CHUNK_SIZE",
-    "REMFILE_MAX_CHUNK_SIZE",
-    "REMFILE_CHUNK_INCREMENT_FACTOR",
-    "REMFILE_MAX_THREADS",
-    "REMFILE_BYTES_PER_THREAD",
-    "ROS3_AWS_REGION",
-    "ros3_available",
-    "require_ros3",
-    "get_object_by_name",
-    "reader_settings",
-    "close_opened",
-    "read_hdf5_h5py_local",
-    "read_hdf5_pynwb_local",
-    "read_hdf5_h5py_fsspec_https_no_cache",
-    "read_hdf5_pynwb_fsspec_https_no_cache",
-    "read_hdf5_h5py_fsspec_https_with_cache",
-    "read_hdf5_pynwb_fsspec_https_with_cache",
-    "read_hdf5_h5py_fsspec_s3_no_cache",
-    "read_hdf5_pynwb_fsspec_s3_no_cache",
-    "read_hdf5_h5py_fsspec_s3_with_cache",
-    "read_hdf5_pynwb_fsspec_s3_with_cache",
-    "read_hdf5_h5py_remfile_no_cache",
-    "read_hdf5_pynwb_remfile_no_cache",
-    "read_hdf5_h5py_remfile_with_cache",
-    "read_hdf5_pynwb_remfile_with_cache",
-    "read_hdf5_h5py_ros3",
-    "read_hdf5_pynwb_ros3",
-]
+__all__ = [*_reader_common.__all__, *_readers_fsspec.__all__, *_readers_remfile.__all__]

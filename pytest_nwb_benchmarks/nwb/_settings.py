@@ -36,6 +36,7 @@ __all__ = [
     "PROFILES",
     "TARGETS",
     "NETWORK_METHODS",
+    "NameChoice",
     "OPTION_VARIABLES",
     "SuiteSettings",
     "current_settings",
@@ -52,74 +53,41 @@ NETWORK_METHODS = ("library", "proxy", "tshark")
 DANDI_API = "https://api.dandiarchive.org/api"
 
 
-def _choice(text: str, accepted: tuple[str, ...], what: str) -> str:
-    value = str(text).strip().lower()
-    if value not in accepted:
-        raise ValueError(f"unknown {what} {text!r}; accepted: {', '.join(accepted)}")
-    return value
+@dataclass(frozen=True)
+class NameChoice:
+    """A parser for one closed set of names: any case, surrounding blanks ignored.
 
-
-def parse_profile(text: str) -> str:
-    """Parse a size profile name (``small`` or ``default``).
-
-    Parameters
+    Attributes
     ----------
-    text : str
-        The name, any case, surrounding blanks ignored.
-
-    Returns
-    -------
-    str
-        One of :data:`PROFILES`.
-
-    Raises
-    ------
-    ValueError
-        If the name is not a known profile.
+    what : str
+        What the names are, for the error message (``"profile"``).
+    accepted : tuple of str
+        The names, lowercase.
     """
-    return _choice(text, PROFILES, "profile")
+
+    what: str
+    accepted: tuple[str, ...]
+
+    def __call__(self, text: str) -> str:
+        """Return the accepted name ``text`` stands for.
+
+        Raises
+        ------
+        ValueError
+            If it is none of them (the message lists them).
+        """
+        value = str(text).strip().lower()
+        if value not in self.accepted:
+            raise ValueError(f"unknown {self.what} {text!r}; accepted: {', '.join(self.accepted)}")
+        return value
 
 
-def parse_target(text: str) -> str:
-    """Parse a target name (``local`` or ``dandi``).
-
-    Parameters
-    ----------
-    text : str
-        The name, any case, surrounding blanks ignored.
-
-    Returns
-    -------
-    str
-        One of :data:`TARGETS`.
-
-    Raises
-    ------
-    ValueError
-        If the name is not a known target.
-    """
-    return _choice(text, TARGETS, "target")
-
-
-def parse_network(text: str) -> str:
-    """Parse a network tracking method name (``library``, ``proxy`` or ``tshark``).
-
-    Parameters
-    ----------
-    text : str
-        The name, any case, surrounding blanks ignored.
-
-    Returns
-    -------
-    str
-        One of :data:`NETWORK_METHODS`.
-
-    Raises
-    ------
-    ValueError
-        If the name is not a known method.
-    """
-    return _choice(text, NETWORK_METHODS, "network tracking method")
+#: size profile of the synthetic files: ``small`` or ``default``
+parse_profile = NameChoice("profile", PROFILES)
+#: where the benchmarks read from: ``local`` or ``dandi``
+parse_target = NameChoice("target", TARGETS)
+#: how network traffic is counted: ``library``, ``proxy`` or ``tshark``
+parse_network = NameChoice("network tracking method", NETWORK_METHODS)
 
 
 def parse_latencies(value: str | tuple[int, ...] | list[int]) -> tuple[int, ...]:
