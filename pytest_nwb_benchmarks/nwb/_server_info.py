@@ -50,7 +50,7 @@ class ServerInfo:
     pid: int = 0
 
     def to_json(self) -> str:
-        """Serialise to JSON (the value of ``NWB_BENCHMARKS_SERVER``).
+        """Serialise to JSON (as the settings hand it over, and the value ``NWB_BENCHMARKS_SERVER`` takes).
 
         Returns
         -------

@@ -12,8 +12,9 @@ request to the port of latency L waits L ms before it is answered), and the same
 
 Run it with ``python -m pytest_nwb_benchmarks.nwb._streaming_server --root DIR [--latencies 0,20]``: once
 listening it prints one JSON line (a :class:`ServerInfo`) on stdout. :class:`StreamingServer` does that for
-you from the parent process; :func:`current_server` finds a running one from child processes through the
-environment variable ``NWB_BENCHMARKS_SERVER``.
+you from the parent process; :func:`current_server` finds the session's server from child processes through
+the suite's settings (:func:`~pytest_nwb_benchmarks.nwb.current_settings`). The request side is
+:mod:`._server_handler`, the description :mod:`._server_info`.
 """
 
 from __future__ import annotations

@@ -59,16 +59,16 @@ class NetworkTracker:
     Parameters
     ----------
     method : str
-        ``"auto"`` (env ``NWB_BENCHMARKS_NETWORK``, else ``"library"``), ``"library"``, ``"proxy"`` or
+        ``"auto"`` (the suite's settings: ``--nwb-network``, else ``"library"``), ``"library"``, ``"proxy"`` or
         ``"tshark"``.
     proxy : CountingProxy or ProxyInfo, optional
         For the ``proxy`` method: the running proxy the code's URLs go through.
     ports : sequence of int, optional
         For the ``tshark`` method: the server ports whose traffic is captured. Default: the ports of the
-        suite's streaming server (env ``NWB_BENCHMARKS_SERVER``).
+        suite's streaming server (from the suite's settings).
     interface : str, optional
-        For the ``tshark`` method: the capture interface (default env ``NWB_BENCHMARKS_NETWORK_INTERFACE``,
-        else ``"lo"``).
+        For the ``tshark`` method: the capture interface (default: the suite's settings'
+        ``network_interface``, else ``"lo"``).
 
     Attributes
     ----------
