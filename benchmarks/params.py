@@ -2,9 +2,9 @@
 
 Every value is a plain string or int known at import time (asv pickles parameters and compares them
 across runs); the benchmarks turn them into paths and URLs in ``setup`` with
-:func:`pytest_nwb_benchmarks.nwb._assets.resolve_asset`. The grid follows the target
-(``NWB_BENCHMARKS_TARGET``), the size profile (``NWB_BENCHMARKS_PROFILE``) and the latencies
-(``NWB_BENCHMARKS_LATENCIES``), which the session sets before the suite is imported.
+:func:`pytest_nwb_benchmarks.nwb._assets.resolve_asset`. The grid follows the suite's
+settings (target, size profile and latencies: :func:`pytest_nwb_benchmarks.nwb.current_settings`),
+which the session hands over before the suite is imported.
 
 The grid is kept small enough for the default profile to run in well under 20 minutes on 2 cores:
 local benchmarks take every file and slice; remote ones the uncompressed files for opening, the
@@ -13,9 +13,7 @@ uncompressed ecephys file for downloading, and for slicing a chosen few (see bel
 
 from __future__ import annotations
 
-import os
-
-from pytest_nwb_benchmarks.nwb import asset_names, current_target, resolve_slice_case, slice_cases
+from pytest_nwb_benchmarks.nwb import asset_names, current_settings, current_target, resolve_slice_case, slice_cases
 
 __all__ = [
     "LATENCIES_MS",
@@ -37,16 +35,7 @@ __all__ = [
 def _latencies() -> list[int]:
     if current_target() == "dandi":
         return [0]  # the real network brings its own latency; the server's knob does not apply
-    text = os.environ.get("NWB_BENCHMARKS_LATENCIES", "").strip() or "0,20"
-    try:
-        values = sorted({int(part) for part in text.replace(" ", "").split(",") if part})
-    except ValueError:
-        raise ValueError(
-            f"NWB_BENCHMARKS_LATENCIES={text!r}: expected comma-separated whole milliseconds, e.g. '0,20'"
-        ) from None
-    if not values or min(values) < 0:
-        raise ValueError(f"NWB_BENCHMARKS_LATENCIES={text!r}: expected at least one latency >= 0 ms")
-    return values
+    return sorted(current_settings().latencies_ms)  # sorted: the order sets the benchmark ids
 
 
 def _pick(cases: list[str], wanted: dict[str, tuple[str, ...]]) -> list[str]:

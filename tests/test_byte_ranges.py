@@ -11,16 +11,9 @@ import h5py
 import numpy as np
 import pytest
 
-from pytest_nwb_benchmarks.nwb._byte_ranges import (
-    HttpRangeFetcher,
-    merge_ranges,
-    needed_byte_ranges,
-    pread_into,
-    range_buffers,
-    read_ranges_pread,
-    total_bytes,
-)
+from pytest_nwb_benchmarks.nwb._byte_ranges import merge_ranges, needed_byte_ranges, total_bytes
 from pytest_nwb_benchmarks.nwb._nwb_files import ensure_all_nwb_files
+from pytest_nwb_benchmarks.nwb._range_reading import HttpRangeFetcher, pread_into, range_buffers, read_ranges_pread
 from pytest_nwb_benchmarks.nwb._streaming_server import ServerInfo, StreamingServer
 
 SHAPE = (100, 40, 3)

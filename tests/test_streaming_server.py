@@ -21,6 +21,7 @@ import requests
 import s3fs
 
 from pytest_nwb_benchmarks.nwb._nwb_files import ensure_nwb_file, nwb_file_spec, slices_for
+from pytest_nwb_benchmarks.nwb._settings import SETTINGS_ENV, SuiteSettings
 from pytest_nwb_benchmarks.nwb._streaming_server import (
     SERVER_ENV,
     ServerInfo,
@@ -359,6 +360,9 @@ def test_server_info_round_trips_through_json_and_the_environment(
     monkeypatch.setenv(SERVER_ENV, "{broken")
     with pytest.raises(ValueError, match=SERVER_ENV):
         current_server()
+    # what a session hands over wins over the per-field variable
+    monkeypatch.setenv(SETTINGS_ENV, SuiteSettings().with_server(server).to_json())
+    assert current_server() == server
 
 
 def test_server_death_gives_a_clear_error(data_root: Path) -> None:
@@ -409,17 +413,18 @@ def test_bad_configuration_is_refused(tmp_path: Path) -> None:
         _ = StreamingServer(tmp_path).info
 
 
-# -- the top-level conftest: options and the session fixture -----------------------------------------------
+# -- the suite plugin (loaded by the top-level conftest): options and the session fixture -----------------------------------------------
 
 
 SUITE_PROBE = """
-import os, requests
-from pytest_nwb_benchmarks.nwb._streaming_server import current_server
+import requests
+from pytest_nwb_benchmarks.nwb import current_settings
 
 def test_probe():
-    info = current_server()
-    print("PROBE", os.environ["NWB_BENCHMARKS_PROFILE"], os.environ["NWB_BENCHMARKS_TARGET"],
-          os.environ["NWB_BENCHMARKS_LATENCIES"], info.to_json() if info else None)
+    settings = current_settings()
+    info = settings.server
+    print("PROBE", settings.profile, settings.target, ",".join(map(str, settings.latencies_ms)),
+          info.to_json() if info else None)
     if info is not None:
         assert requests.head(info.http_url("small/ecephys_gzip.nwb", 7)).status_code == 200
 """
@@ -433,7 +438,13 @@ def project_copy(pytester: pytest.Pytester, data_root: Path, monkeypatch: pytest
         (pytester.path / folder).mkdir()
         (pytester.path / folder / f"test_{folder}_probe.py").write_text(SUITE_PROBE)
     monkeypatch.setenv("NWB_BENCHMARKS_CACHE_DIR", str(data_root.parent))
-    for variable in ("NWB_BENCHMARKS_PROFILE", "NWB_BENCHMARKS_TARGET", "NWB_BENCHMARKS_LATENCIES", SERVER_ENV):
+    for variable in (
+        "NWB_BENCHMARKS_PROFILE",
+        "NWB_BENCHMARKS_TARGET",
+        "NWB_BENCHMARKS_LATENCIES",
+        SERVER_ENV,
+        SETTINGS_ENV,
+    ):
         monkeypatch.delenv(variable, raising=False)
     return pytester
 

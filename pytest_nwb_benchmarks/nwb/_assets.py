@@ -11,17 +11,18 @@ inside ``setup`` and never in the timed region:
   redirected once to its S3 location (``requests.head(..., allow_redirects=True)``), so that the
   timed reads do not pay the redirect on every request. Offline, this fails fast with a clear message.
 
-The target comes from ``NWB_BENCHMARKS_TARGET`` (set by ``--nwb-target``).
+The target comes from the suite's settings (``--nwb-target``, env ``NWB_BENCHMARKS_TARGET``).
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlparse
+
+from pytest_nwb_benchmarks.nwb._settings import TARGETS, current_settings
 
 __all__ = [
     "TARGETS",
@@ -38,10 +39,6 @@ __all__ = [
     "resolve_slice_case",
 ]
 
-TARGETS = ("local", "dandi")
-_TARGET_ENV = "NWB_BENCHMARKS_TARGET"
-_DANDI_API_ENV = "NWB_BENCHMARKS_DANDI_API"
-_DANDI_API = "https://api.dandiarchive.org/api"
 DANDI_DANDISET = "000717"
 # case -> (path in dandiset 000717, name of the benchmarked NWB object); the assets the original suite used.
 DANDI_ASSETS: dict[str, tuple[str, str]] = {
@@ -101,17 +98,14 @@ class ResolvedAsset:
 
 
 def current_target() -> str:
-    """Return the target in effect: env ``NWB_BENCHMARKS_TARGET``, default ``"local"``.
+    """Return the target in effect (the suite's settings; default ``"local"``).
 
     Raises
     ------
     ValueError
-        If the variable holds something other than ``local`` or ``dandi``.
+        If the settings hold something other than ``local`` or ``dandi``.
     """
-    value = os.environ.get(_TARGET_ENV, "").strip() or "local"
-    if value not in TARGETS:
-        raise ValueError(f"unknown NWB benchmark target {value!r} (from {_TARGET_ENV}); accepted: {', '.join(TARGETS)}")
-    return value
+    return current_settings().target
 
 
 def _compressions(target: str) -> tuple[str, ...]:
@@ -331,7 +325,7 @@ def _running_server():  # noqa: ANN202 - the type lives in a module imported laz
     server = current_server()
     if server is None:
         raise StreamingServerUnavailable(
-            "no NWB streaming server: NWB_BENCHMARKS_SERVER is not set. The remote benchmarks read from the "
+            "no NWB streaming server: the suite's settings name none. The remote benchmarks read from the "
             "local streaming server that `pytest benchmarks --nwb-bench` starts for the session; start one "
             "with pytest_nwb_benchmarks.StreamingServer, or use --nwb-target=dandi"
         )
@@ -340,7 +334,7 @@ def _running_server():  # noqa: ANN202 - the type lives in a module imported laz
 
 
 def _dandi_api() -> str:
-    return (os.environ.get(_DANDI_API_ENV, "").strip() or _DANDI_API).rstrip("/")
+    return current_settings().dandi_api
 
 
 @functools.cache

@@ -174,7 +174,7 @@ def open_with(asset: FormatAsset, http_url: str | None = None, s3_endpoint: str 
     NotImplementedError
         For hdmf-zarr over HTTP without consolidated metadata (see ``HDMF_ZARR_HTTP_UNCONSOLIDATED``).
     """
-    from pytest_nwb_benchmarks import _zarr_readers as readers
+    from pytest_nwb_benchmarks.nwb import _zarr_readers as readers
 
     method = asset.method
     http_url = http_url or asset.http_url

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pytest_nwb_benchmarks.nwb._readers import _pause_garbage_collection, _resume_garbage_collection, close_opened
+from pytest_nwb_benchmarks.nwb._reader_common import _pause_garbage_collection, _resume_garbage_collection, close_opened
 
 __all__ = [
     "HDMF_ZARR_HTTP_UNCONSOLIDATED",

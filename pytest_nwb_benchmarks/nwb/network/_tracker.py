@@ -8,19 +8,20 @@ captures packets on an interface. Every statistics dict names the method that pr
 from __future__ import annotations
 
 import contextlib
-import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
+from pytest_nwb_benchmarks.nwb._settings import NETWORK_METHODS, current_settings, parse_network
 from pytest_nwb_benchmarks.nwb.network import _library_hooks
 
-METHODS = ("library", "proxy", "tshark")
+METHODS = NETWORK_METHODS
 METHOD_ENV = "NWB_BENCHMARKS_NETWORK"
 
 
 def selected_method(method: str = "auto") -> str:
-    """Resolve a method name, ``"auto"`` meaning env ``NWB_BENCHMARKS_NETWORK`` or else ``"library"``.
+    """Resolve a method name, ``"auto"`` meaning the suite's settings (``--nwb-network``, else ``"library"``).
 
     Parameters
     ----------
@@ -35,15 +36,11 @@ def selected_method(method: str = "auto") -> str:
     Raises
     ------
     ValueError
-        If the name (given or read from the environment) is not a known method.
+        If the name (given or from the settings) is not a known method.
     """
-    source = "method"
     if method == "auto":
-        method = os.environ.get(METHOD_ENV, "").strip().lower() or "library"
-        source = f"environment variable {METHOD_ENV}"
-    if method not in METHODS:
-        raise ValueError(f"unknown network tracking method {method!r} (from {source}); use one of {', '.join(METHODS)}")
-    return method
+        return current_settings().network
+    return parse_network(method)
 
 
 def _with_legacy_keys(stats: dict[str, Any]) -> dict[str, Any]:
@@ -62,16 +59,16 @@ class NetworkTracker:
     Parameters
     ----------
     method : str
-        ``"auto"`` (env ``NWB_BENCHMARKS_NETWORK``, else ``"library"``), ``"library"``, ``"proxy"`` or
+        ``"auto"`` (the suite's settings: ``--nwb-network``, else ``"library"``), ``"library"``, ``"proxy"`` or
         ``"tshark"``.
     proxy : CountingProxy or ProxyInfo, optional
         For the ``proxy`` method: the running proxy the code's URLs go through.
     ports : sequence of int, optional
         For the ``tshark`` method: the server ports whose traffic is captured. Default: the ports of the
-        suite's streaming server (env ``NWB_BENCHMARKS_SERVER``).
+        suite's streaming server (from the suite's settings).
     interface : str, optional
-        For the ``tshark`` method: the capture interface (default env ``NWB_BENCHMARKS_NETWORK_INTERFACE``,
-        else ``"lo"``).
+        For the ``tshark`` method: the capture interface (default: the suite's settings'
+        ``network_interface``, else ``"lo"``).
 
     Attributes
     ----------
@@ -93,8 +90,7 @@ class NetworkTracker:
         self.interface = interface
         self.statistics: dict[str, Any] | None = None
         self._started: float | None = None
-        self._recorder: _library_hooks.LibraryRecorder | None = None
-        self._capture: Any = None
+        self._finish: Callable[[], dict[str, Any]] | None = None
         if self.method == "proxy" and proxy is None:
             raise ValueError(
                 "the 'proxy' network tracking method needs the CountingProxy that the tracked client's URLs "
@@ -122,15 +118,7 @@ class NetworkTracker:
         if self._started is not None:
             raise RuntimeError("this NetworkTracker is already running; call stop() first")
         self.statistics = None
-        if self.method == "library":
-            self._recorder = _library_hooks.LibraryRecorder()
-            _library_hooks.install(self._recorder)
-        elif self.method == "proxy":
-            self.proxy.reset_stats()
-        else:
-            from pytest_nwb_benchmarks.nwb.network._tshark import TsharkCapture
-
-            self._capture = TsharkCapture(ports=self.ports, interface=self.interface).start()
+        self._finish = _COUNTERS[self.method](self)
         # the clock starts last so that none of the set-up above is counted as network time
         self._started = time.perf_counter()
         return self
@@ -150,15 +138,8 @@ class NetworkTracker:
             raise RuntimeError("this NetworkTracker was not started")
         elapsed = time.perf_counter() - self._started
         self._started = None
-        if self.method == "library":
-            recorder, self._recorder = self._recorder, None
-            _library_hooks.uninstall(recorder)
-            stats = _library_statistics(recorder)
-        elif self.method == "proxy":
-            stats = _proxy_statistics(self.proxy.stats())
-        else:
-            capture, self._capture = self._capture, None
-            stats = capture.stop()
+        finish, self._finish = self._finish, None
+        stats = finish()
         stats["method"] = self.method
         stats["elapsed_seconds"] = elapsed
         stats = _with_legacy_keys(stats)
@@ -173,31 +154,62 @@ class NetworkTracker:
             self.stop()
 
 
-def _library_statistics(recorder: _library_hooks.LibraryRecorder) -> dict[str, Any]:
-    records = list(recorder.requests)
-    latencies = [r.headers_seconds for r in records if r.headers_seconds is not None]
-    return {
-        "requests": len(records),
-        "bytes_downloaded": sum(r.bytes_downloaded for r in records) + recorder.stream_bytes_downloaded,
-        "bytes_uploaded": sum(r.bytes_uploaded for r in records),
-        "connections_opened": recorder.connections_opened,
-        "request_latencies_seconds": latencies,
-        # time spent waiting for responses, summed over requests (overlapping requests each count)
-        "total_transfer_time_in_seconds": float(sum(latencies)),
-    }
+def _count_in_library(tracker: NetworkTracker) -> Callable[[], dict[str, Any]]:
+    """Hook requests/urllib3 and aiohttp in this process; the returned function unhooks and counts."""
+    recorder = _library_hooks.LibraryRecorder()
+    _library_hooks.install(recorder)
+
+    def finish() -> dict[str, Any]:
+        _library_hooks.uninstall(recorder)
+        records = list(recorder.requests)
+        latencies = [r.headers_seconds for r in records if r.headers_seconds is not None]
+        return {
+            "requests": len(records),
+            "bytes_downloaded": sum(r.bytes_downloaded for r in records) + recorder.stream_bytes_downloaded,
+            "bytes_uploaded": sum(r.bytes_uploaded for r in records),
+            "connections_opened": recorder.connections_opened,
+            "request_latencies_seconds": latencies,
+            # time spent waiting for responses, summed over requests (overlapping requests each count)
+            "total_transfer_time_in_seconds": float(sum(latencies)),
+        }
+
+    return finish
 
 
-def _proxy_statistics(counters: dict[str, Any]) -> dict[str, Any]:
-    totals = counters["totals"]
-    latencies = list(counters.get("request_latencies_seconds", []))
-    return {
-        "requests": int(totals["requests"]),
-        "bytes_downloaded": int(totals["bytes_downloaded"]),
-        "bytes_uploaded": int(totals["bytes_uploaded"]),
-        "connections_opened": int(totals["connections_opened"]),
-        "request_latencies_seconds": latencies,
-        "total_transfer_time_in_seconds": float(sum(latencies)),
-    }
+def _count_at_proxy(tracker: NetworkTracker) -> Callable[[], dict[str, Any]]:
+    """Zero the proxy's counters; the returned function reads them."""
+    proxy = tracker.proxy
+    proxy.reset_stats()
+
+    def finish() -> dict[str, Any]:
+        counters = proxy.stats()
+        totals = counters["totals"]
+        latencies = list(counters.get("request_latencies_seconds", []))
+        return {
+            "requests": int(totals["requests"]),
+            "bytes_downloaded": int(totals["bytes_downloaded"]),
+            "bytes_uploaded": int(totals["bytes_uploaded"]),
+            "connections_opened": int(totals["connections_opened"]),
+            "request_latencies_seconds": latencies,
+            "total_transfer_time_in_seconds": float(sum(latencies)),
+        }
+
+    return finish
+
+
+def _count_packets(tracker: NetworkTracker) -> Callable[[], dict[str, Any]]:
+    """Start a tshark capture; the returned function stops it and counts."""
+    from pytest_nwb_benchmarks.nwb.network._tshark import TsharkCapture
+
+    return TsharkCapture(ports=tracker.ports, interface=tracker.interface).start().stop
+
+
+#: method -> start counting for a tracker, returning the function that stops and reports.
+_COUNTERS: dict[str, Callable[[NetworkTracker], Callable[[], dict[str, Any]]]] = {
+    "library": _count_in_library,
+    "proxy": _count_at_proxy,
+    "tshark": _count_packets,
+}
 
 
 @contextlib.contextmanager
@@ -318,33 +330,48 @@ def plan_network_tracking(asset: Any, reader: str, method: str = "auto") -> Trac
             "with libcurl, outside Python); track it with the counting proxy (--nwb-network=proxy, or "
             f"{METHOD_ENV}=proxy) or with tshark (--nwb-network=tshark, needs the capture privilege)"
         )
-    http_url, s3_url, s3_endpoint = asset.http_url, asset.s3_url, asset.s3_endpoint
-    if method == "library":
-        return TrackingPlan(method, http_url, s3_url, s3_endpoint)
-    from urllib.parse import urlsplit
+    return _PLANNERS[method](asset, reader in ("fsspec_s3", "ros3"))
 
-    uses_s3 = reader in ("fsspec_s3", "ros3")
-    if method == "tshark":
-        from pytest_nwb_benchmarks.nwb.network._tshark import TsharkUnavailable, tshark_path
 
-        try:
-            tshark_path()
-        except TsharkUnavailable as error:
-            # nothing could see the traffic: a skip with the reason (a capture that lacks the privilege
-            # fails loudly when it starts instead, since the user asked for it)
-            raise NotImplementedError(str(error)) from error
-        url = (s3_endpoint or _AWS_S3_ENDPOINT) if uses_s3 else http_url
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        return TrackingPlan(method, http_url, s3_url, s3_endpoint, ports=(port,))
+def _plan_library(asset: Any, uses_s3: bool) -> TrackingPlan:
+    """The reader uses the asset's own URLs; the hooks in this process see its requests."""
+    return TrackingPlan("library", asset.http_url, asset.s3_url, asset.s3_endpoint)
+
+
+def _plan_tshark(asset: Any, uses_s3: bool) -> TrackingPlan:
+    """The reader uses the asset's own URLs; the capture watches the port of the server it talks to."""
+    from pytest_nwb_benchmarks.nwb.network._tshark import TsharkUnavailable, tshark_path
+
+    try:
+        tshark_path()
+    except TsharkUnavailable as error:
+        # nothing could see the traffic: a skip with the reason (a capture that lacks the privilege
+        # fails loudly when it starts instead, since the user asked for it)
+        raise NotImplementedError(str(error)) from error
+    url = (asset.s3_endpoint or _AWS_S3_ENDPOINT) if uses_s3 else asset.http_url
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return TrackingPlan("tshark", asset.http_url, asset.s3_url, asset.s3_endpoint, ports=(port,))
+
+
+def _plan_proxy(asset: Any, uses_s3: bool) -> TrackingPlan:
+    """The reader's URLs (or S3 endpoint) are routed through a counting proxy started for the benchmark."""
     from pytest_nwb_benchmarks.nwb.network._proxy import CountingProxy
 
     if uses_s3:
-        proxy = CountingProxy(s3_endpoint or _AWS_S3_ENDPOINT).start()
-        return TrackingPlan(method, http_url, s3_url, proxy.url, proxy=proxy)
-    parts = urlsplit(http_url)
+        proxy = CountingProxy(asset.s3_endpoint or _AWS_S3_ENDPOINT).start()
+        return TrackingPlan("proxy", asset.http_url, asset.s3_url, proxy.url, proxy=proxy)
+    parts = urlsplit(asset.http_url)
     proxy = CountingProxy(f"{parts.scheme}://{parts.netloc}").start()
-    return TrackingPlan(method, proxy.info.rewrite(http_url), s3_url, s3_endpoint, proxy=proxy)
+    return TrackingPlan("proxy", proxy.info.rewrite(asset.http_url), asset.s3_url, asset.s3_endpoint, proxy=proxy)
+
+
+#: method -> how a benchmark's reader is set up so that the method sees its traffic.
+_PLANNERS: dict[str, Callable[[Any, bool], TrackingPlan]] = {
+    "library": _plan_library,
+    "proxy": _plan_proxy,
+    "tshark": _plan_tshark,
+}
 
 
 def network_statistics_result(tracker: NetworkTracker) -> dict[str, Any]:

@@ -6,7 +6,7 @@ capabilities, or membership of the ``wireshark`` group), so this method is never
 Settings:
 
 * ``TSHARK_PATH``: the tshark executable (default: ``tshark`` on ``PATH``).
-* ``NWB_BENCHMARKS_NETWORK_INTERFACE``: the capture interface (default ``lo``, right for the local
+* ``NWB_BENCHMARKS_NETWORK_INTERFACE`` (the suite's settings' ``network_interface``): the capture interface (default ``lo``, right for the local
   streaming server; use the interface that carries the traffic, e.g. ``eth0``, for remote servers).
 
 The capture keeps only the first 128 bytes of each packet (``-s 128``: the headers and the start of an HTTP
@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from pytest_nwb_benchmarks.nwb._settings import current_settings
 
 TSHARK_PATH_ENV = "TSHARK_PATH"
 INTERFACE_ENV = "NWB_BENCHMARKS_NETWORK_INTERFACE"
@@ -65,7 +67,7 @@ def tshark_path() -> str:
 
 
 def default_ports() -> tuple[int, ...]:
-    """The ports of the suite's streaming server (env ``NWB_BENCHMARKS_SERVER``), or none."""
+    """The ports of the suite's streaming server (from the suite's settings), or none."""
     try:
         from pytest_nwb_benchmarks.nwb._streaming_server import current_server
     except ImportError:
@@ -84,7 +86,7 @@ class TsharkCapture:
     ports : sequence of int, optional
         The server-side ports; default :func:`default_ports`.
     interface : str, optional
-        Default env ``NWB_BENCHMARKS_NETWORK_INTERFACE``, else ``"lo"``.
+        Default: the suite's settings (env ``NWB_BENCHMARKS_NETWORK_INTERFACE``), else ``"lo"``.
     """
 
     def __init__(self, ports: Sequence[int] | None = None, interface: str | None = None) -> None:
@@ -92,9 +94,9 @@ class TsharkCapture:
         if not self.ports:
             raise TsharkUnavailable(
                 "the tshark method needs the server ports to capture: pass ports=... or run with the suite's "
-                "streaming server (env NWB_BENCHMARKS_SERVER)"
+                "streaming server (named in the suite's settings)"
             )
-        self.interface = interface or os.environ.get(INTERFACE_ENV) or DEFAULT_INTERFACE
+        self.interface = interface or current_settings().network_interface or DEFAULT_INTERFACE
         self.executable = tshark_path()
         self._folder: tempfile.TemporaryDirectory | None = None
         self._process: subprocess.Popen[bytes] | None = None
