@@ -18,6 +18,12 @@ Steps, each reported as one JSON line and all together at the end:
    rate, and the latency of each upload (which includes its database update).
 5. ``after_upload``: the first request of every page after the last upload.
 
+``--keep`` keeps the work folder; ``--reuse`` then measures steps 3 to 5 again on it (the store
+as it was left, with the runs uploaded by the earlier measurement), skipping the generation and
+the rebuild, e.g. after a change of the server's read side::
+
+    nice python -m harness_benchmarks.database_scale --work /tmp/db-scale-1000 --reuse --keep
+
 ``--ingest-only`` instead measures, in this process, the two halves of each of 12 sequential
 uploads after the rebuild: the write to the results store and the database update (ingest), which
 must not grow with N::
@@ -249,7 +255,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, required=True, help="an empty or absent folder (deleted at the end)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--ingest-only", action="store_true", help="only time uploads' ingest, in this process")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure again on the work folder an earlier --keep run left (steps 3-5)"
+    )
     args = parser.parse_args(argv)
+    if args.reuse:
+        if not (args.work / "results.git").is_dir() or not (args.work / "home").is_dir():
+            parser.error(f"--reuse needs the folder an earlier run with --keep left, not {args.work}")
+        remote = args.work / "results.git"
+        listing = subprocess.run(
+            ["git", "--git-dir", str(remote), "ls-tree", "--name-only", "main", "results/"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        # The uploads go on after the runs stored (new names: one run an hour after the last).
+        args.runs = len(listing.stdout.splitlines())
+        return _measure(args, remote, [report("reuse", runs=args.runs)])
     args.work.mkdir(parents=True, exist_ok=False)
     if args.ingest_only:
         try:
@@ -286,6 +308,17 @@ def main(argv: list[str] | None = None) -> int:
             )
         finally:
             server.stop()
+    except BaseException:
+        if not args.keep:
+            shutil.rmtree(args.work, ignore_errors=True)
+        raise
+    return _measure(args, remote, figures)
+
+
+def _measure(args: argparse.Namespace, remote: Path, figures: list[dict[str, Any]]) -> int:
+    """Steps 3-5 on the work folder's store: restart, page latencies, uploads, pages after an upload."""
+    home = args.work / "home"
+    try:
         start = time.perf_counter()
         server = Server(home, remote)
         figures.append(report("restart", seconds=round(time.perf_counter() - start, 2)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ class Queries:
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._manifest = Manifest()
-        self._cache: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
 
     # ------------------------------------------------------------------ plumbing
 
@@ -104,6 +104,26 @@ class Queries:
                         self._cache.popitem(last=False)
             return rows
         return []
+
+    def remember(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept (among the :data:`_CACHE_ENTRIES` most recent answers) until the tables change.
+
+        For answers derived from the tables that cost more than their queries (rendered plots):
+        ``key`` must name everything else the answer depends on.
+        """
+        self.manifest()
+        full_key = ("remembered", self._stamp, *key)
+        with self._lock:
+            if full_key in self._cache:
+                self._cache.move_to_end(full_key)
+                return self._cache[full_key]
+        value = compute()
+        with self._lock:
+            if full_key[1] == self._stamp:  # not computed from tables that changed meanwhile
+                self._cache[full_key] = value
+                while len(self._cache) > _CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
+        return value
 
     # ------------------------------------------------------------------ tables
 

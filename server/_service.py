@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,60 @@ class DatabaseOutcome:
     problems: int = 0
 
 
+class IngestRounds:
+    """Ingests asked for by concurrent uploads, run as few times as they can be: one round serves many.
+
+    An upload asks for a round once its file is committed, and waits for the first round that
+    *starts* after that (it reads the results store's head then, so it sees the file). The thread
+    that finds no round running runs one itself (it covers every ask made so far); the others wait.
+    Under load, one ingest (one chunk, one commit of the tables) serves every upload committed
+    meanwhile instead of each upload running its own ingest in turn.
+
+    Parameters
+    ----------
+    ingestor : Ingestor
+        What a round runs (:meth:`Ingestor.catch_up`).
+    """
+
+    def __init__(self, ingestor: Ingestor) -> None:
+        self.ingestor = ingestor
+        self._cond = threading.Condition()
+        self._asked = 0  # tickets handed out
+        self._served = 0  # every ticket up to this one has had its round
+        self._running = False
+        #: Rounds run so far (tests and benchmarks read it).
+        self.rounds = 0
+
+    def ingest_after_write(self, name: str) -> None:
+        """Wait until a round that started after this call has ingested (or failed; it is logged)."""
+        with self._cond:
+            self._asked += 1
+            ticket = self._asked
+            while self._served < ticket:
+                if self._running:
+                    self._cond.wait()
+                    continue
+                self._running = True
+                covered = self._asked
+                self._cond.release()
+                try:
+                    self._round(name)
+                finally:
+                    self._cond.acquire()
+                    self._running = False
+                    self._served = max(self._served, covered)
+                    self.rounds += 1
+                    self._cond.notify_all()
+
+    def _round(self, name: str) -> None:
+        try:
+            self.ingestor.catch_up()
+        except Exception:  # noqa: BLE001 - whatever failed, the uploads themselves succeeded
+            # The files are stored (that is what the clients asked for); the tables catch up with
+            # the next upload or POST /data/update-database.
+            logger.exception("ingesting uploads (the last asked for: %s) into the database failed", name)
+
+
 class ResultsService:
     """Everything the routes need, shared by the threads of one process.
 
@@ -42,6 +97,7 @@ class ResultsService:
         self.results = GitStore("results", config.home, config.results_remote, debug=config.debug, **timing)
         self.database = GitStore("database", config.home, config.database_remote, debug=config.debug, **timing)
         self.ingestor = Ingestor(self.results, self.database, config.home)
+        self.ingest_rounds = IngestRounds(self.ingestor)
         self.queries = Queries(self.database.clone_dir / "tables")
 
     def close(self) -> None:
@@ -54,12 +110,9 @@ class ResultsService:
         path = store_path(name)
         outcome = self.results.write_json(path, content, f"Add {name}")
         if outcome.status == "stored":
-            try:
-                self.ingestor.catch_up()
-            except Exception:  # noqa: BLE001 - whatever failed, the upload itself succeeded
-                # The file is stored (that is what the client asked for); the tables catch up with the
-                # next upload or POST /data/update-database.
-                logger.exception("ingesting %s into the database failed", name)
+            # Answered once the tables hold the file (a page read next shows it), through a round
+            # shared with the uploads committed meanwhile.
+            self.ingest_rounds.ingest_after_write(name)
         return outcome
 
     def refresh(self) -> None:
