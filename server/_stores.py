@@ -293,6 +293,7 @@ class GitStore:
         replace: bool = True,
         remove_others_under: str | None = None,
         remove_paths: Iterable[str] = (),
+        push_wait: float | None = None,
     ) -> WriteOutcome:
         """Write several files in one commit (shared with other writers queued meanwhile), then push.
 
@@ -311,6 +312,8 @@ class GitStore:
             A store folder whose files not named in ``files`` are removed (for rebuilt tables).
         remove_paths : iterable of str
             Store-relative paths to remove in the same commit (those that exist).
+        push_wait : float, optional
+            Seconds to wait for the push (default: the store's push wait; 0 answers at once).
 
         Returns
         -------
@@ -327,7 +330,8 @@ class GitStore:
             return WriteOutcome("validated", first, None, False, "debug mode: validated; nothing committed or pushed")
         request = WriteRequest(files, message, same_content, replace, remove_others_under, tuple(remove_paths))
         committed = self.workers.committer.submit(request)
-        state = self.workers.pusher.wait_pushed(committed.generation, self.push_wait)
+        wait = self.push_wait if push_wait is None else push_wait
+        state = self.workers.pusher.wait_pushed(committed.generation, wait)
         done = (
             f"committed {committed.commit[:12]}"
             if committed.status == "stored" and committed.commit
@@ -335,8 +339,15 @@ class GitStore:
         )
         return WriteOutcome(committed.status, first, committed.commit, state.pushed, push_message(done, state))
 
-    def sync(self) -> PushState:
+    def sync(self, fresh_within: float = 0.0, push_wait: float | None = None) -> PushState:
         """Pull the remote, then push anything pending (waiting at most the push wait).
+
+        Parameters
+        ----------
+        fresh_within : float
+            Skip the pull when the last one succeeded less than this many seconds ago.
+        push_wait : float, optional
+            Seconds to wait for the push (default: the store's push wait).
 
         Returns
         -------
@@ -346,12 +357,11 @@ class GitStore:
         self.ensure_ready()
         if self.debug:
             return PushState(False, "debug mode: nothing is pushed")
-        reason = self.fetch()
-        if reason is None:
+        if time.monotonic() - self.fetched_at >= fresh_within and self.fetch() is None:
             with file_lock(self.lock_path):
                 self.rebase_onto_remote(self.repo())
         generation = self.workers.committer.generation
-        return self.workers.pusher.wait_pushed(generation, self.push_wait)
+        return self.workers.pusher.wait_pushed(generation, self.push_wait if push_wait is None else push_wait)
 
     def reset_to_remote(self) -> str | None:
         """Drop every local commit and take the remote's branch as it is.
