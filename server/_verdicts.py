@@ -9,6 +9,7 @@ integers stay exact; every request's work is bounded by :data:`RECENT_RUNS`.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -220,13 +221,34 @@ def _steps(threshold: float, machine: str | None, benchmark: str | None = None) 
 def steps_for(benchmark: str, params: str, quantity: str | None) -> list[Step]:
     """The confirmed steps of one series (every machine), for marking them on a plot; none without asv.
 
-    Only this benchmark's series are searched, so a plot costs what its own history costs.
+    Only this series is searched (the runs narrowed to its samples), so a plot costs what its own
+    history costs, not that of the benchmark's other parameter keys and quantities.
     """
+    runs = stored_runs()
+
+    def search() -> list[Step]:
+        narrowed = [_narrowed(run, benchmark, params, quantity) for run in runs.values()]
+        found = find_steps(
+            [run for run in narrowed if run is not None], threshold=DEFAULT_THRESHOLD, window=DEFAULT_WINDOW
+        )
+        return [step for step in found if step.quantity == (quantity or None)]
+
     try:
-        found = _steps(DEFAULT_THRESHOLD, None, benchmark)
+        return _cached("steps", ("series", benchmark, params, quantity), search)
     except RuntimeError:  # asv (its step detection) is not installed: plot without marks
         return []
-    return [step for step in found if (step.params, step.quantity) == (params, quantity or None)]
+
+
+def _narrowed(run: ResultFile, benchmark: str, params: str, quantity: str | None) -> ResultFile | None:
+    """``run`` with only the samples of one series (None when it has none)."""
+    samples = run.results.get(benchmark, {}).get(params)
+    if isinstance(samples, dict):
+        if quantity not in samples:
+            return None
+        samples = {quantity: samples[quantity]}
+    elif samples is None or quantity:
+        return None
+    return dataclasses.replace(run, results={benchmark: {params: samples}})
 
 
 @verdicts.get("/regressions")
