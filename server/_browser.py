@@ -122,10 +122,10 @@ def _time_key(row: dict[str, Any]) -> tuple:
 def benchmark_plot() -> Response:
     """The SVG plot of one benchmark (same query as the benchmark page).
 
-    A plot is drawn once per state of the tables and of the results store (whose newest runs give
-    the steps marked), then served from memory: drawing costs far more than the queries.
+    A plot (steps marked included) is drawn once per state of the tables, then served from
+    memory: drawing costs far more than the queries.
     """
-    key = ("plot.svg", service().results.head_commit(), tuple(sorted(request.args.items(multi=True))))
+    key = ("plot.svg", tuple(sorted(request.args.items(multi=True))))
     svg = service().queries.remember(key, _draw_plot)
     return Response(svg, mimetype="image/svg+xml")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from server._dataset import MANIFEST, Manifest, parquet_list
+from server._dataset import MANIFEST, Manifest, parquet_list, period_of
 
 #: DuckDB's memory for queries of one server process (it spills to disk beyond that when it can).
 QUERY_MEMORY = "256MB"
@@ -184,12 +184,34 @@ class Queries:
             " ORDER BY timestamp NULLS LAST, run",
             "series",
             (benchmark, params, variable),
+            cache=True,
+        )
+
+    def samples_of_runs(
+        self, benchmark: str, params: str, variable: str | None, runs: Sequence[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """``run`` and ``value`` of one series' samples in some runs (rows of :meth:`runs`), by run and index.
+
+        Only the periods of those runs are read.
+        """
+        if not runs:
+            return []
+        return self._rows(
+            "SELECT run, value FROM {table} WHERE benchmark = ? AND params = ? AND variable IS NOT DISTINCT FROM ?"
+            " AND list_contains(?::VARCHAR[], run) ORDER BY run, sample_index",
+            "samples",
+            (benchmark, params, variable, [row["run"] for row in runs]),
+            periods={period_of(row["timestamp"]) for row in runs},
         )
 
     def samples(
         self, benchmark: str, filters: dict[str, str | None], limit: int, offset: int = 0
     ) -> list[dict[str, Any]]:
-        """Samples of one benchmark, narrowed by equality on any of machine, params, variable and run."""
+        """Samples of one benchmark, narrowed by equality on any of machine, params, variable and run.
+
+        Times are naive datetimes in UTC: DuckDB turns a time with a zone into a Python object ten
+        times slower, and a page holds up to 100,000 samples.
+        """
         where = ["benchmark = ?"]
         params: list[Any] = [benchmark]
         for column in ("machine", "params", "variable", "run"):
@@ -197,7 +219,7 @@ class Queries:
                 where.append(f"{column} IS NOT DISTINCT FROM ?")
                 params.append(filters[column])
         sql = (
-            f"SELECT * FROM {{table}} WHERE {' AND '.join(where)}"
+            f"SELECT * REPLACE (timestamp::TIMESTAMP AS timestamp) FROM {{table}} WHERE {' AND '.join(where)}"
             " ORDER BY params, run, variable NULLS FIRST, sample_index LIMIT ? OFFSET ?"
         )
         return self._rows(sql, "samples", (*params, limit, offset))

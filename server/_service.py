@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +45,9 @@ class IngestRounds:
         What a round runs (:meth:`Ingestor.catch_up`).
     """
 
-    def __init__(self, ingestor: Ingestor) -> None:
+    def __init__(self, ingestor: Ingestor, after_round: Callable[[], None] = lambda: None) -> None:
         self.ingestor = ingestor
+        self.after_round = after_round
         self._cond = threading.Condition()
         self._asked = 0  # tickets handed out
         self._served = 0  # every ticket up to this one has had its round
@@ -72,6 +75,7 @@ class IngestRounds:
                     self._served = max(self._served, covered)
                     self.rounds += 1
                     self._cond.notify_all()
+                    self.after_round()
 
     def _round(self, name: str) -> None:
         try:
@@ -99,8 +103,34 @@ class ResultsService:
         self.results = GitStore("results", config.home, config.results_remote, debug=config.debug, **timing)
         self.database = GitStore("database", config.home, config.database_remote, debug=config.debug, **timing)
         self.ingestor = Ingestor(self.results, self.database, config.home)
-        self.ingest_rounds = IngestRounds(self.ingestor)
         self.queries = Queries(self.database.clone_dir / "tables")
+        self.ingest_rounds = IngestRounds(self.ingestor, self.warm_up)
+        self._warming = threading.Lock()
+        #: Called last by a warm-up (the app sets it: the comparison's runs, read in its context).
+        self.warm_more: Callable[[], object] = lambda: None
+
+    def warm_up(self) -> None:
+        """Load, in a background thread, what the first pages after a start or an upload need.
+
+        The step search's libraries, the answers the overview pages share and (:attr:`warm_more`)
+        the runs a comparison reads. Does nothing while an earlier warm-up still runs.
+        """
+        if self._warming.acquire(blocking=False):
+            threading.Thread(target=self._warm, name="warm-up", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            with contextlib.suppress(ImportError):
+                import asv.step_detect  # noqa: F401
+                import scipy.stats  # noqa: F401
+            self.queries.benchmarks()
+            self.queries.runs(10, newest_first=True)
+            self.queries.header("machines")
+            self.warm_more()
+        except Exception:  # noqa: BLE001 - a warm-up is only an optimisation; the page will ask again
+            logger.debug("warming up the caches failed", exc_info=True)
+        finally:
+            self._warming.release()
 
     def close(self) -> None:
         """Stop the stores' background threads."""

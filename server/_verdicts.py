@@ -9,7 +9,6 @@ integers stay exact; every request's work is bounded by :data:`RECENT_RUNS`.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -221,34 +220,35 @@ def _steps(threshold: float, machine: str | None, benchmark: str | None = None) 
 def steps_for(benchmark: str, params: str, quantity: str | None) -> list[Step]:
     """The confirmed steps of one series (every machine), for marking them on a plot; none without asv.
 
-    Only this series is searched (the runs narrowed to its samples), so a plot costs what its own
-    history costs, not that of the benchmark's other parameter keys and quantities.
+    The series' samples in the newest :data:`RECENT_RUNS` runs come from the database's tables (one
+    query, no result file read), and the answer is kept until the tables change: a plot costs
+    what its own series costs, whatever else the store holds.
     """
-    runs = stored_runs()
+    queries = service().queries
 
     def search() -> list[Step]:
-        narrowed = [_narrowed(run, benchmark, params, quantity) for run in runs.values()]
-        found = find_steps(
-            [run for run in narrowed if run is not None], threshold=DEFAULT_THRESHOLD, window=DEFAULT_WINDOW
-        )
-        return [step for step in found if step.quantity == (quantity or None)]
+        recent = queries.runs(RECENT_RUNS, newest_first=True)
+        values: dict[str, list[float]] = {}
+        for row in queries.samples_of_runs(benchmark, params, quantity, recent):
+            values.setdefault(row["run"], []).append(row["value"])
+        runs = [
+            ResultFile(
+                2,
+                f"{row['timestamp']:%Y-%m-%d-%H-%M-%S}" if row["timestamp"] is not None else "",
+                row["commit"],
+                row["environment"],
+                row["machine"],
+                {benchmark: {params: values[row["run"]] if quantity is None else {quantity: values[row["run"]]}}},
+            )
+            for row in recent
+            if row["run"] in values
+        ]
+        return find_steps(runs, threshold=DEFAULT_THRESHOLD, window=DEFAULT_WINDOW)
 
     try:
-        return _cached("steps", ("series", benchmark, params, quantity), search)
+        return queries.remember(("steps", benchmark, params, quantity), search)
     except RuntimeError:  # asv (its step detection) is not installed: plot without marks
         return []
-
-
-def _narrowed(run: ResultFile, benchmark: str, params: str, quantity: str | None) -> ResultFile | None:
-    """``run`` with only the samples of one series (None when it has none)."""
-    samples = run.results.get(benchmark, {}).get(params)
-    if isinstance(samples, dict):
-        if quantity not in samples:
-            return None
-        samples = {quantity: samples[quantity]}
-    elif samples is None or quantity:
-        return None
-    return dataclasses.replace(run, results={benchmark: {params: samples}})
 
 
 @verdicts.get("/regressions")
