@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from server._dataset import MANIFEST, Manifest, parquet_list, period_of
+from server._dataset import MANIFEST, Chunk, Manifest, parquet_list, period_of
 
 #: DuckDB's memory for queries of one server process (it spills to disk beyond that when it can).
 QUERY_MEMORY = "256MB"
@@ -42,6 +42,7 @@ class Queries:
         self._stamp: tuple[int, int] | None = None
         self._manifest = Manifest()
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._summaries: dict[str, list[dict[str, Any]]] = {}  # chunk id -> per benchmark and machine
 
     # ------------------------------------------------------------------ plumbing
 
@@ -68,6 +69,16 @@ class Queries:
         paths = [self.tables_dir / chunk.path(table) for chunk in sorted(chunks, key=lambda c: c.id)]
         return f"read_parquet({parquet_list(paths)}, hive_partitioning = false)" if paths else None
 
+    def _read(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        """Run a query on a cursor of its own; rows as dicts."""
+        cursor = self._connection.cursor()
+        try:
+            result = cursor.execute(sql, list(params))
+            names = [column[0] for column in result.description]
+            return [dict(zip(names, values)) for values in result.fetchall()]
+        finally:
+            cursor.close()
+
     def _rows(
         self, sql: str, table: str, params: Sequence[Any] = (), periods: set[str] | None = None, cache: bool = False
     ) -> list[dict[str, Any]]:
@@ -83,11 +94,8 @@ class Queries:
             source = self._source(manifest, table, periods)
             if source is None:
                 return []
-            cursor = self._connection.cursor()
             try:
-                result = cursor.execute(sql.replace("{table}", source), list(params))
-                names = [column[0] for column in result.description]
-                rows = [dict(zip(names, values)) for values in result.fetchall()]
+                rows = self._read(sql.replace("{table}", source), params)
             except duckdb.IOException:
                 # A file the manifest named was replaced meanwhile (compaction): read the new manifest.
                 if attempt:
@@ -95,8 +103,6 @@ class Queries:
                 with self._lock:
                     self._stamp = None
                 continue
-            finally:
-                cursor.close()
             if cache and len(rows) <= _CACHE_ROWS:
                 with self._lock:
                     self._cache[key] = rows
@@ -158,14 +164,66 @@ class Queries:
         return rows[0] if rows else None
 
     def benchmarks(self) -> list[dict[str, Any]]:
-        """Every benchmark: samples, runs, machines, unit (the first alphabetically) and last run time."""
-        return self._rows(
-            "SELECT benchmark, sum(samples)::BIGINT AS samples, count(DISTINCT run) AS runs,"
-            " count(DISTINCT machine) AS machines, min(unit) AS unit, max(timestamp) AS last"
-            " FROM {table} GROUP BY benchmark ORDER BY benchmark",
-            "series",
-            cache=True,
-        )
+        """Every benchmark: samples, runs, machines, unit (the first alphabetically) and last run time.
+
+        Summed from per-chunk summaries, each computed once (a chunk never changes, and a run is in
+        one chunk only): after an upload only its new chunk is read, not the whole ``series`` table.
+        """
+        for attempt in range(2):
+            try:
+                return self.remember(("benchmarks",), self._sum_benchmarks)
+            except duckdb.IOException:
+                # A chunk was merged away meanwhile (compaction): read the new manifest.
+                if attempt:
+                    raise
+                with self._lock:
+                    self._stamp = None
+        return []
+
+    def _sum_benchmarks(self) -> list[dict[str, Any]]:
+        chunks = self.manifest().chunks
+        self._summarize([chunk for chunk in chunks if chunk.id not in self._summaries])
+        totals: dict[str, dict[str, Any]] = {}
+        for chunk in chunks:
+            for row in self._summaries[chunk.id]:
+                total = totals.setdefault(
+                    row["benchmark"],
+                    {
+                        "benchmark": row["benchmark"],
+                        "samples": 0,
+                        "runs": 0,
+                        "machines": set(),
+                        "unit": None,
+                        "last": None,
+                    },
+                )
+                total["samples"] += row["samples"]
+                total["runs"] += row["runs"]
+                total["machines"].add(row["machine"])
+                if row["unit"] is not None and (total["unit"] is None or row["unit"] < total["unit"]):
+                    total["unit"] = row["unit"]
+                if row["last"] is not None and (total["last"] is None or row["last"] > total["last"]):
+                    total["last"] = row["last"]
+        return [{**total, "machines": len(total["machines"])} for _, total in sorted(totals.items())]
+
+    def _summarize(self, chunks: list[Chunk]) -> None:
+        """Summarize the ``series`` files of chunks (one query), per benchmark and machine; forget gone chunks."""
+        paths = {str(self.tables_dir / chunk.path("series")): chunk.id for chunk in chunks}
+        summaries: dict[str, list[dict[str, Any]]] = {chunk.id: [] for chunk in chunks}
+        if paths:
+            rows = self._read(
+                "SELECT filename, benchmark, machine, sum(samples)::BIGINT AS samples, count(DISTINCT run) AS runs,"
+                " min(unit) AS unit, max(timestamp) AS last"
+                f" FROM read_parquet({parquet_list(list(paths))}, filename = true) GROUP BY filename, benchmark, machine",
+                (),
+            )
+            for row in rows:
+                summaries[paths[row.pop("filename")]].append(row)
+        with self._lock:
+            self._summaries.update(summaries)
+            kept = {chunk.id for chunk in self._manifest.chunks} | set(summaries)
+            for gone in [key for key in self._summaries if key not in kept]:
+                del self._summaries[gone]
 
     def options(self, benchmark: str) -> list[dict[str, Any]]:
         """The parameter keys and quantities that a benchmark has."""
