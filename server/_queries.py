@@ -181,11 +181,10 @@ class Queries:
         return []
 
     def _sum_benchmarks(self) -> list[dict[str, Any]]:
-        chunks = self.manifest().chunks
-        self._summarize([chunk for chunk in chunks if chunk.id not in self._summaries])
+        summaries = self._summarize(self.manifest().chunks)
         totals: dict[str, dict[str, Any]] = {}
-        for chunk in chunks:
-            for row in self._summaries[chunk.id]:
+        for chunk_rows in summaries.values():
+            for row in chunk_rows:
                 total = totals.setdefault(
                     row["benchmark"],
                     {
@@ -206,10 +205,16 @@ class Queries:
                     total["last"] = row["last"]
         return [{**total, "machines": len(total["machines"])} for _, total in sorted(totals.items())]
 
-    def _summarize(self, chunks: list[Chunk]) -> None:
-        """Summarize the ``series`` files of chunks (one query), per benchmark and machine; forget gone chunks."""
-        paths = {str(self.tables_dir / chunk.path("series")): chunk.id for chunk in chunks}
-        summaries: dict[str, list[dict[str, Any]]] = {chunk.id: [] for chunk in chunks}
+    def _summarize(self, chunks: list[Chunk]) -> dict[str, list[dict[str, Any]]]:
+        """Chunk id -> its ``series`` summed per benchmark and machine (one query for those not known yet).
+
+        Summaries of chunks that are in neither ``chunks`` nor the current manifest are forgotten.
+        """
+        with self._lock:
+            known = {chunk.id: self._summaries[chunk.id] for chunk in chunks if chunk.id in self._summaries}
+        missing = [chunk for chunk in chunks if chunk.id not in known]
+        paths = {str(self.tables_dir / chunk.path("series")): chunk.id for chunk in missing}
+        summaries: dict[str, list[dict[str, Any]]] = {chunk.id: [] for chunk in missing}
         if paths:
             rows = self._read(
                 "SELECT filename, benchmark, machine, sum(samples)::BIGINT AS samples, count(DISTINCT run) AS runs,"
@@ -221,9 +226,10 @@ class Queries:
                 summaries[paths[row.pop("filename")]].append(row)
         with self._lock:
             self._summaries.update(summaries)
-            kept = {chunk.id for chunk in self._manifest.chunks} | set(summaries)
+            kept = {chunk.id for chunk in self._manifest.chunks} | set(summaries) | set(known)
             for gone in [key for key in self._summaries if key not in kept]:
                 del self._summaries[gone]
+        return known | summaries
 
     def options(self, benchmark: str) -> list[dict[str, Any]]:
         """The parameter keys and quantities that a benchmark has."""
