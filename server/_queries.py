@@ -43,6 +43,7 @@ class Queries:
         self._manifest = Manifest()
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._summaries: dict[str, list[dict[str, Any]]] = {}  # chunk id -> per benchmark and machine
+        self._computing: dict[tuple, threading.Lock] = {}  # key of remember() -> its computation's lock
 
     # ------------------------------------------------------------------ plumbing
 
@@ -120,15 +121,19 @@ class Queries:
         self.manifest()
         full_key = ("remembered", self._stamp, *key)
         with self._lock:
-            if full_key in self._cache:
-                self._cache.move_to_end(full_key)
-                return self._cache[full_key]
-        value = compute()
-        with self._lock:
-            if full_key[1] == self._stamp:  # not computed from tables that changed meanwhile
-                self._cache[full_key] = value
-                while len(self._cache) > _CACHE_ENTRIES:
-                    self._cache.popitem(last=False)
+            computing = self._computing.setdefault(key, threading.Lock())
+        # One computation per key at a time: a request that asks meanwhile (or the warm-up) waits for it.
+        with computing:
+            with self._lock:
+                if full_key in self._cache:
+                    self._cache.move_to_end(full_key)
+                    return self._cache[full_key]
+            value = compute()
+            with self._lock:
+                if full_key[1] == self._stamp:  # not computed from tables that changed meanwhile
+                    self._cache[full_key] = value
+                    while len(self._cache) > _CACHE_ENTRIES:
+                        self._cache.popitem(last=False)
         return value
 
     # ------------------------------------------------------------------ tables

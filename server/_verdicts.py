@@ -29,6 +29,7 @@ __all__ = ["steps_for", "stored_runs", "verdicts"]
 verdicts = Blueprint("verdicts", __name__)
 
 _lock = threading.Lock()
+_reading = threading.Lock()
 _cache: dict[str, Any] = {"commit": None, "runs": {}, "steps": {}, "comparisons": {}}
 # At most this many step searches and comparisons are kept per store commit (each costs a bootstrap per row).
 _CACHE_SIZE = 32
@@ -75,6 +76,15 @@ def stored_runs() -> dict[str, ResultFile]:
     with _lock:
         if _cache["commit"] == commit and commit is not None:
             return _cache["runs"]
+    # One reading at a time: a request that asks meanwhile (or the warm-up) waits for it.
+    with _reading:
+        with _lock:
+            if _cache["commit"] == commit and commit is not None:
+                return _cache["runs"]
+        return _read_stored_runs(commit)
+
+
+def _read_stored_runs(commit: str | None) -> dict[str, ResultFile]:
     runs: dict[str, ResultFile] = {}
     for row in service().queries.runs(RECENT_RUNS, newest_first=True):
         run = _result_file(row["run"])
