@@ -69,10 +69,12 @@ def stored_runs() -> dict[str, ResultFile]:
 
     This is the server's accessor for raw samples: it reads the result files (exact integers stay
     exact) of the runs the database's ``runs`` table lists as newest, and is cached until the
-    results store's commit changes. Files read once are kept (up to ``_FILES_KEPT``), so an upload
+    tables reflect another commit of the results store. Files read once are kept (up to ``_FILES_KEPT``), so an upload
     costs the next request one file read, not a pass over the store.
     """
-    commit = service().results.head_commit()
+    # Keyed on the results commit the tables reflect (their runs are listed from the tables), so
+    # a file committed but not yet ingested never leaves the list of a newer commit without it.
+    commit = service().queries.manifest().results_commit
     with _lock:
         if _cache["commit"] == commit and commit is not None:
             return _cache["runs"]
