@@ -18,6 +18,12 @@ Steps, each reported as one JSON line and all together at the end:
    rate, and the latency of each upload (which includes its database update).
 5. ``after_upload``: the first request of every page after the last upload.
 
+``--keep`` keeps the work folder; ``--reuse`` then measures again on it (the store as it was
+left, with the runs uploaded by the earlier measurement), skipping the generation, and the
+rebuild too when the earlier run finished it, e.g. after a change of the server's read side::
+
+    nice python -m harness_benchmarks.database_scale --work /tmp/db-scale-1000 --reuse --keep
+
 ``--ingest-only`` instead measures, in this process, the two halves of each of 12 sequential
 uploads after the rebuild: the write to the results store and the database update (ingest), which
 must not grow with N::
@@ -146,6 +152,8 @@ class Server:
         env.update(
             NWB_BENCHMARKS_SERVER_HOME=str(home),
             NWB_BENCHMARKS_RESULTS_REMOTE=str(results_remote),
+            # Cloning a store of 10,000 runs takes minutes on a loaded machine, not the default 30 s.
+            NWB_BENCHMARKS_GIT_TIMEOUT="3600",
             PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")])),
         )
         self.proc = subprocess.Popen(
@@ -249,7 +257,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, required=True, help="an empty or absent folder (deleted at the end)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--ingest-only", action="store_true", help="only time uploads' ingest, in this process")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure again on the store an earlier --keep run left (no generation)"
+    )
     args = parser.parse_args(argv)
+    if args.reuse:
+        if not (args.work / "results.git").is_dir():
+            parser.error(f"--reuse needs the folder an earlier run with --keep left, not {args.work}")
+        remote = args.work / "results.git"
+        listing = subprocess.run(
+            ["git", "--git-dir", str(remote), "ls-tree", "--name-only", "main", "results/"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        # The uploads go on after the runs stored (new names: one run an hour after the last).
+        args.runs = len(listing.stdout.splitlines())
+        figures = [report("reuse", runs=args.runs)]
+        if not (args.work / "home" / "clones" / "database" / "tables" / "manifest.json").is_file():
+            figures.append(rebuild(args.work, remote, args.runs))  # the earlier run stopped before its tables
+        return _measure(args, remote, figures)
     args.work.mkdir(parents=True, exist_ok=False)
     if args.ingest_only:
         try:
@@ -258,34 +285,44 @@ def main(argv: list[str] | None = None) -> int:
             if not args.keep:
                 shutil.rmtree(args.work, ignore_errors=True)
         return 0
-    figures = []
+    figures: list[dict[str, Any]] = []
     try:
         start = time.perf_counter()
         remote = generate(args.work, args.runs)
         figures.append(report("generate", runs=args.runs, seconds=round(time.perf_counter() - start, 1)))
-        home = args.work / "home"
-        server = Server(home, remote)
-        try:
-            start = time.perf_counter()
-            reply = requests.post(
-                f"{server.url}/data/update-database", params={"rebuild": "1"}, json={}, timeout=86400
-            ).json()
-            elapsed = time.perf_counter() - start
-            figures.append(
-                report(
-                    "rebuild",
-                    seconds=round(elapsed, 1),
-                    runs_per_s=round(args.runs / elapsed, 1),
-                    counts=reply["counts"],
-                    problems=reply["problems"],
-                    peak_memory_mb=round(server.peak_memory_mb()),
-                    database_bytes=sum(
-                        p.stat().st_size for p in (home / "clones" / "database" / "tables").rglob("*.parquet")
-                    ),
-                )
-            )
-        finally:
-            server.stop()
+        figures.append(rebuild(args.work, remote, args.runs))
+    except BaseException:
+        if not args.keep:
+            shutil.rmtree(args.work, ignore_errors=True)
+        raise
+    return _measure(args, remote, figures)
+
+
+def rebuild(work: Path, remote: Path, runs: int) -> dict[str, Any]:
+    """Step 2: a live server builds the tables from scratch; its time and peak memory."""
+    home = work / "home"
+    server = Server(home, remote)
+    try:
+        start = time.perf_counter()
+        reply = requests.post(f"{server.url}/data/update-database", params={"rebuild": "1"}, json={}, timeout=86400)
+        elapsed = time.perf_counter() - start
+        return report(
+            "rebuild",
+            seconds=round(elapsed, 1),
+            runs_per_s=round(runs / elapsed, 1),
+            counts=reply.json()["counts"],
+            problems=reply.json()["problems"],
+            peak_memory_mb=round(server.peak_memory_mb()),
+            database_bytes=sum(p.stat().st_size for p in (home / "clones" / "database" / "tables").rglob("*.parquet")),
+        )
+    finally:
+        server.stop()
+
+
+def _measure(args: argparse.Namespace, remote: Path, figures: list[dict[str, Any]]) -> int:
+    """Steps 3-5 on the work folder's store: restart, page latencies, uploads, pages after an upload."""
+    home = args.work / "home"
+    try:
         start = time.perf_counter()
         server = Server(home, remote)
         figures.append(report("restart", seconds=round(time.perf_counter() - start, 2)))

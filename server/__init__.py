@@ -16,7 +16,7 @@ from server._browser import browser
 from server._config import CONFIG_KEYS, load_config
 from server._openapi import openapi
 from server._service import ResultsService
-from server._verdicts import verdicts
+from server._verdicts import stored_runs, verdicts
 
 __all__ = ["CONFIG_KEYS", "create_app"]
 
@@ -47,6 +47,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     service.results.ensure_ready()
     service.database.ensure_ready()
     app.extensions["nwb_benchmarks"] = service
+
+    def _read_recent_runs() -> None:
+        with app.app_context():
+            stored_runs()
+
+    service.warm_more = _read_recent_runs
+    service.warm_up()
     app.register_blueprint(api)
     app.register_blueprint(openapi)
     app.register_blueprint(browser)

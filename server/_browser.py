@@ -120,7 +120,17 @@ def _time_key(row: dict[str, Any]) -> tuple:
 
 @browser.get("/benchmark/plot.svg")
 def benchmark_plot() -> Response:
-    """The SVG plot of one benchmark (same query as the benchmark page)."""
+    """The SVG plot of one benchmark (same query as the benchmark page).
+
+    A plot (steps marked included) is drawn once per state of the tables, then served from
+    memory: drawing costs far more than the queries.
+    """
+    key = ("plot.svg", tuple(sorted(request.args.items(multi=True))))
+    svg = service().queries.remember(key, _draw_plot)
+    return Response(svg, mimetype="image/svg+xml")
+
+
+def _draw_plot() -> bytes:
     name = request.args.get("name", "")
     rows, _, _, params, variable = _select(name)
     title = f"{name}\n{params}" + (f" [{variable}]" if variable else "")
@@ -133,5 +143,4 @@ def benchmark_plot() -> Response:
     from server._verdicts import steps_for
 
     steps = [(step.after_commit, step.after_timestamp, step.kind) for step in steps_for(name, params, variable or None)]
-    svg = series_svg(rows, samples, service().queries.machine_names(), title, unit, by_commit=by_commit, steps=steps)
-    return Response(svg, mimetype="image/svg+xml")
+    return series_svg(rows, samples, service().queries.machine_names(), title, unit, by_commit=by_commit, steps=steps)

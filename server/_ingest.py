@@ -87,13 +87,16 @@ class Ingestor:
         """The ``tables/`` folder of the database store's clone."""
         return self.database.clone_dir / "tables"
 
-    def catch_up(self, rebuild: bool = False) -> IngestOutcome:
+    def catch_up(self, rebuild: bool = False, push_wait: float | None = None) -> IngestOutcome:
         """Ingest what changed in the results store since the tables were last written, and commit.
 
         Parameters
         ----------
         rebuild : bool
             Read every stored file again and replace the tables.
+        push_wait : float, optional
+            Seconds to wait for the database store's push (default: the store's push wait; the
+            tables are readable here once committed, and the pusher keeps trying regardless).
 
         Returns
         -------
@@ -107,18 +110,20 @@ class Ingestor:
                 manifest = Manifest.read(self.tables_dir)
                 return IngestOutcome(None, manifest.counts(), self.results.head_commit(), 0, False, 0)
             try:
-                self.database.sync()
+                # Under a stream of uploads, one fetch a second serves them all (a push that the
+                # remote refuses because it moved meanwhile is fetched, rebased and retried anyway).
+                self.database.sync(fresh_within=1.0, push_wait=push_wait)
             except StoreError:
                 # Our unpublished tables cannot be rebased onto another server's: they are derived
                 # data, so take the remote's and bring them up to date from there.
                 if self.database.reset_to_remote() is not None:
                     raise
             try:
-                return self._catch_up_locked(rebuild)
+                return self._catch_up_locked(rebuild, push_wait)
             except StoreError:
                 if self.database.reset_to_remote() is not None:
                     raise
-                return self._catch_up_locked(rebuild)
+                return self._catch_up_locked(rebuild, push_wait)
 
     # ------------------------------------------------------------------ planning
 
@@ -151,7 +156,7 @@ class Ingestor:
 
     # ------------------------------------------------------------------ ingesting
 
-    def _catch_up_locked(self, rebuild: bool) -> IngestOutcome:
+    def _catch_up_locked(self, rebuild: bool, push_wait: float | None) -> IngestOutcome:
         manifest = Manifest.read(self.tables_dir)
         head = self.results.head_commit()
         if not rebuild and manifest.results_commit == head and (head is not None or not manifest.chunks):
@@ -170,19 +175,21 @@ class Ingestor:
         scratch = Path(tempfile.mkdtemp(prefix="ingest-", dir=self.scratch_root))
         try:
             out_dir = scratch / "tables"
-            connection = writer_connection(scratch)
-            try:
-                tree = git.Repo(self.results.clone_dir).commit(head).tree if head else None
-                new_chunks, read = self._ingest_files(connection, tree, added, deleted, headers, out_dir)
-                located = {chunk.id: self.tables_dir for chunk in manifest.chunks}
-                located.update({chunk.id: out_dir for chunk in new_chunks})
-                chunks = manifest.chunks + new_chunks
-                while due := due_for_merge(chunks):
-                    merged = merge_chunks(connection, due[0], located, out_dir)
-                    located[merged.id] = out_dir
-                    chunks = [chunk for chunk in chunks if chunk not in due[0]] + [merged]
-            finally:
-                connection.close()
+            tree = git.Repo(self.results.clone_dir).commit(head).tree if head else None
+            new_chunks, read = self._ingest_files(tree, added, deleted, headers, out_dir)
+            located = {chunk.id: self.tables_dir for chunk in manifest.chunks}
+            located.update({chunk.id: out_dir for chunk in new_chunks})
+            chunks = manifest.chunks + new_chunks
+            if due_for_merge(chunks):
+                # DuckDB only when a merge is due: opening it costs more than a small ingest.
+                connection = writer_connection(scratch)
+                try:
+                    while due := due_for_merge(chunks):
+                        merged = merge_chunks(connection, due[0], located, out_dir)
+                        located[merged.id] = out_dir
+                        chunks = [chunk for chunk in chunks if chunk not in due[0]] + [merged]
+                finally:
+                    connection.close()
             manifest.chunks = chunks
             manifest.results_commit = head
             files: dict[str, bytes | Path] = {}
@@ -209,7 +216,7 @@ class Ingestor:
                 f"{'Rebuild' if rebuild else 'Update'} tables to results {head[:12] if head else '(empty)'}: "
                 f"{read} files read; {counts['runs']} runs, {counts['samples']} samples"
             )
-            write = self.database.write_files(files, message, remove_paths=gone)
+            write = self.database.write_files(files, message, remove_paths=gone, push_wait=push_wait)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         self.files_read += read
@@ -224,7 +231,6 @@ class Ingestor:
 
     def _ingest_files(
         self,
-        connection: object,
         tree: git.Tree | None,
         added: list[str],
         deleted: list[str],
@@ -261,9 +267,9 @@ class Ingestor:
                 problems[name] = {"file": name, "problem": problem[:1000]}
                 continue
             if pending_samples >= BATCH_SAMPLES:
-                new_chunks.extend(self._flush(connection, pending, out_dir))
+                new_chunks.extend(self._flush(pending, out_dir))
                 pending, pending_samples = defaultdict(list), 0
-        new_chunks.extend(self._flush(connection, pending, out_dir))
+        new_chunks.extend(self._flush(pending, out_dir))
         return new_chunks, read
 
     @staticmethod
@@ -288,7 +294,7 @@ class Ingestor:
             table[key] = row
 
     @staticmethod
-    def _flush(connection: object, pending: dict[str, list[RunRows]], out_dir: Path) -> list[Chunk]:
+    def _flush(pending: dict[str, list[RunRows]], out_dir: Path) -> list[Chunk]:
         return [write_chunk(period, chunk_tables(runs), out_dir) for period, runs in sorted(pending.items())]
 
 

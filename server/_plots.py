@@ -16,6 +16,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # a server has no display; set before anything imports pyplot
+# Text as SVG text, not as glyph outlines: a third of the drawing time and of the bytes (the
+# browser draws the letters). A process-wide setting, like the backend: only plots read it.
+matplotlib.rcParams["svg.fonttype"] = "none"
 
 import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
@@ -46,8 +49,20 @@ def _bin(x: np.ndarray, rows: Sequence[dict[str, Any]]) -> tuple[np.ndarray, ...
     q3 = np.array([row["q3"] for row in rows], dtype=float)
     if len(rows) <= MAX_POINTS:
         return x, median, q1, q3
-    bins = np.array_split(np.arange(len(rows)), MAX_POINTS)
-    return tuple(np.array([np.median(values[index]) for index in bins]) for values in (x, median, q1, q3))  # type: ignore[return-value]
+    # MAX_POINTS consecutive bins of near-equal size (as numpy.array_split cuts them), one per row
+    # of a grid padded with NaN: one vectorized median per quantity instead of one call per bin.
+    size, extra = divmod(len(rows), MAX_POINTS)
+    lengths = np.full(MAX_POINTS, size) + (np.arange(MAX_POINTS) < extra)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    columns = np.arange(size + (extra > 0))
+    inside = columns < lengths[:, None]
+    index = (starts[:, None] + columns)[inside]
+    binned = []
+    for values in (x, median, q1, q3):
+        grid = np.full(inside.shape, np.nan)
+        grid[inside] = values[index]
+        binned.append(np.nanmedian(grid, axis=1))
+    return tuple(binned)  # type: ignore[return-value]
 
 
 def _mark_steps(
@@ -122,7 +137,10 @@ def series_svg(
             axes.set_xticks(range(len(order)), [commit[:8] for commit in order], rotation=45, ha="right", fontsize=7)
         axes.set_xlabel("commit (in order of first run)")
     else:
-        position = {row["run"]: mdates.date2num(row["timestamp"]) for row in series if placeable(row["timestamp"])}
+        placed = [row for row in series if placeable(row["timestamp"])]
+        # One conversion for all runs (date2num per run costs a millisecond each).
+        days = mdates.date2num([row["timestamp"] for row in placed]) if placed else []
+        position = {row["run"]: float(day) for row, day in zip(placed, days)}
         axes.xaxis_date()
         hidden = len(series) - len(position)
         if hidden:

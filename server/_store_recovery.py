@@ -1,15 +1,19 @@
-"""Recovery of a store's clone from what a crashed process left in it."""
+"""A store's clone: made (once) from its remote, and recovered from what a crashed process left in it."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import git
+
+from server._git_support import COMMITTER_EMAIL, COMMITTER_NAME, PROCESS_START, StoreError, remove_tree, short_reason
 
 if TYPE_CHECKING:
     from server._stores import GitStore
@@ -26,6 +30,59 @@ _UNFINISHED = (
     ("CHERRY_PICK_HEAD", ("cherry-pick", "--abort")),
     ("REVERT_HEAD", ("revert", "--abort")),
 )
+
+
+def prepare_clone(store: GitStore) -> str:
+    """Make the store's clone if it is missing, recover it from a crash, configure it; the caller holds the lock.
+
+    Also creates the default bare remote, when the store follows it and it does not exist yet.
+
+    Parameters
+    ----------
+    store : GitStore
+        The store.
+
+    Returns
+    -------
+    str
+        The branch the clone follows (the remote's default branch).
+
+    Raises
+    ------
+    StoreError
+        When the remote cannot be cloned within the store's network timeout.
+    """
+    if store.remote_url == str(store.default_remote) and not (store.default_remote / "HEAD").exists():
+        store.default_remote.parent.mkdir(parents=True, exist_ok=True)
+        git.Repo.init(store.default_remote, bare=True, initial_branch="main")
+    if not (store.clone_dir / ".git").exists():
+        store.clone_dir.parent.mkdir(parents=True, exist_ok=True)
+        # Clone into a temporary sibling and rename, so a crash never leaves a half clone behind.
+        partial = Path(tempfile.mkdtemp(prefix=f".{store.name}-clone-", dir=store.clone_dir.parent))
+        try:
+            git.Git(store.clone_dir.parent).clone(
+                "--quiet", "--", store.remote_url, str(partial), env=store.env, kill_after_timeout=store.git_timeout
+            )
+        except git.GitCommandError as error:
+            with contextlib.suppress(OSError):
+                remove_tree(partial)
+            raise StoreError(
+                f"cannot clone the {store.name} store's remote within {store.git_timeout:g} s: {short_reason(error)}"
+            ) from None
+        os.replace(partial, store.clone_dir)
+    # Before anything else touches the clone: a crashed process may have left it mid-way.
+    recover_leftovers(store, older_than=PROCESS_START)
+    repo = store.repo()
+    # The configured URL wins over the one the clone was made with (e.g. a rotated token).
+    repo.git.remote("set-url", "origin", store.remote_url)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", COMMITTER_NAME)
+        config.set_value("user", "email", COMMITTER_EMAIL)
+        config.set_value("pull", "rebase", "true")
+        config.set_value("gc", "auto", "0")  # no surprise repacking inside a request
+    # The clone follows the remote's default branch; git sets it even for an empty remote
+    # (its unborn HEAD), and a default bare remote made here starts on "main".
+    return repo.git.symbolic_ref("--short", "HEAD").strip()
 
 
 def recover_leftovers(store: GitStore, older_than: float) -> list[str]:

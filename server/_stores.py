@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -25,9 +23,6 @@ import git
 import orjson
 
 from server._git_support import (
-    COMMITTER_EMAIL,
-    COMMITTER_NAME,
-    PROCESS_START,
     Conflict,
     PushState,
     StoreError,
@@ -37,7 +32,6 @@ from server._git_support import (
     git_environment,
     push_message,
     redact_url,
-    remove_tree,
     short_reason,
 )
 
@@ -98,51 +92,17 @@ class GitStore:
         """Create the default bare remote and the working clone, recover from a crash, start the workers."""
         if self._ready:
             return
+        from server._store_recovery import prepare_clone
         from server._store_workers import StoreWorkers
 
         with self._ready_guard:
             if self._ready:
                 return
             with file_lock(self.lock_path):
-                self._ensure_clone_locked()
+                self.branch = prepare_clone(self)
             if not self.debug:
                 self.workers = StoreWorkers(self)
             self._ready = True
-
-    def _ensure_clone_locked(self) -> None:
-        if self.remote_url == str(self.default_remote) and not (self.default_remote / "HEAD").exists():
-            self.default_remote.parent.mkdir(parents=True, exist_ok=True)
-            git.Repo.init(self.default_remote, bare=True, initial_branch="main")
-        if not (self.clone_dir / ".git").exists():
-            self.clone_dir.parent.mkdir(parents=True, exist_ok=True)
-            # Clone into a temporary sibling and rename, so a crash never leaves a half clone behind.
-            partial = Path(tempfile.mkdtemp(prefix=f".{self.name}-clone-", dir=self.clone_dir.parent))
-            try:
-                git.Git(self.clone_dir.parent).clone(
-                    "--quiet", "--", self.remote_url, str(partial), env=self.env, kill_after_timeout=self.git_timeout
-                )
-            except git.GitCommandError as error:
-                with contextlib.suppress(OSError):
-                    remove_tree(partial)
-                raise StoreError(
-                    f"cannot clone the {self.name} store's remote within {self.git_timeout:g} s: {short_reason(error)}"
-                ) from None
-            os.replace(partial, self.clone_dir)
-        from server._store_recovery import recover_leftovers
-
-        # Before anything else touches the clone: a crashed process may have left it mid-way.
-        recover_leftovers(self, older_than=PROCESS_START)
-        repo = self.repo()
-        # The configured URL wins over the one the clone was made with (e.g. a rotated token).
-        repo.git.remote("set-url", "origin", self.remote_url)
-        with repo.config_writer() as config:
-            config.set_value("user", "name", COMMITTER_NAME)
-            config.set_value("user", "email", COMMITTER_EMAIL)
-            config.set_value("pull", "rebase", "true")
-            config.set_value("gc", "auto", "0")  # no surprise repacking inside a request
-        # The clone follows the remote's default branch; git sets it even for an empty remote
-        # (its unborn HEAD), and a default bare remote made here starts on "main".
-        self.branch = repo.git.symbolic_ref("--short", "HEAD").strip()
 
     def repo(self) -> git.Repo:
         """A fresh Repo per operation: GitPython's cached helper processes are not shared between threads."""
@@ -333,6 +293,7 @@ class GitStore:
         replace: bool = True,
         remove_others_under: str | None = None,
         remove_paths: Iterable[str] = (),
+        push_wait: float | None = None,
     ) -> WriteOutcome:
         """Write several files in one commit (shared with other writers queued meanwhile), then push.
 
@@ -351,6 +312,8 @@ class GitStore:
             A store folder whose files not named in ``files`` are removed (for rebuilt tables).
         remove_paths : iterable of str
             Store-relative paths to remove in the same commit (those that exist).
+        push_wait : float, optional
+            Seconds to wait for the push (default: the store's push wait; 0 answers at once).
 
         Returns
         -------
@@ -367,7 +330,8 @@ class GitStore:
             return WriteOutcome("validated", first, None, False, "debug mode: validated; nothing committed or pushed")
         request = WriteRequest(files, message, same_content, replace, remove_others_under, tuple(remove_paths))
         committed = self.workers.committer.submit(request)
-        state = self.workers.pusher.wait_pushed(committed.generation, self.push_wait)
+        wait = self.push_wait if push_wait is None else push_wait
+        state = self.workers.pusher.wait_pushed(committed.generation, wait)
         done = (
             f"committed {committed.commit[:12]}"
             if committed.status == "stored" and committed.commit
@@ -375,8 +339,15 @@ class GitStore:
         )
         return WriteOutcome(committed.status, first, committed.commit, state.pushed, push_message(done, state))
 
-    def sync(self) -> PushState:
+    def sync(self, fresh_within: float = 0.0, push_wait: float | None = None) -> PushState:
         """Pull the remote, then push anything pending (waiting at most the push wait).
+
+        Parameters
+        ----------
+        fresh_within : float
+            Skip the pull when the last one succeeded less than this many seconds ago.
+        push_wait : float, optional
+            Seconds to wait for the push (default: the store's push wait).
 
         Returns
         -------
@@ -386,12 +357,11 @@ class GitStore:
         self.ensure_ready()
         if self.debug:
             return PushState(False, "debug mode: nothing is pushed")
-        reason = self.fetch()
-        if reason is None:
+        if time.monotonic() - self.fetched_at >= fresh_within and self.fetch() is None:
             with file_lock(self.lock_path):
                 self.rebase_onto_remote(self.repo())
         generation = self.workers.committer.generation
-        return self.workers.pusher.wait_pushed(generation, self.push_wait)
+        return self.workers.pusher.wait_pushed(generation, self.push_wait if push_wait is None else push_wait)
 
     def reset_to_remote(self) -> str | None:
         """Drop every local commit and take the remote's branch as it is.

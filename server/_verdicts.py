@@ -36,6 +36,7 @@ __all__ = ["steps_for", "stored_runs", "verdicts"]
 verdicts = Blueprint("verdicts", __name__)
 
 _lock = threading.Lock()
+_reading = threading.Lock()
 _cache: dict[str, Any] = {"commit": None, "runs": {}, "steps": {}, "comparisons": {}}
 # At most this many step searches and comparisons are kept per store commit (each costs a bootstrap per row).
 _CACHE_SIZE = 32
@@ -75,13 +76,24 @@ def stored_runs() -> dict[str, ResultFile]:
 
     This is the server's accessor for raw samples: it reads the result files (exact integers stay
     exact) of the runs the database's ``runs`` table lists as newest, and is cached until the
-    results store's commit changes. Files read once are kept (up to ``_FILES_KEPT``), so an upload
+    tables reflect another commit of the results store. Files read once are kept (up to ``_FILES_KEPT``), so an upload
     costs the next request one file read, not a pass over the store.
     """
-    commit = service().results.head_commit()
+    # Keyed on the results commit the tables reflect (their runs are listed from the tables), so
+    # a file committed but not yet ingested never leaves the list of a newer commit without it.
+    commit = service().queries.manifest().results_commit
     with _lock:
         if _cache["commit"] == commit and commit is not None:
             return _cache["runs"]
+    # One reading at a time: a request that asks meanwhile (or the warm-up) waits for it.
+    with _reading:
+        with _lock:
+            if _cache["commit"] == commit and commit is not None:
+                return _cache["runs"]
+        return _read_stored_runs(commit)
+
+
+def _read_stored_runs(commit: str | None) -> dict[str, ResultFile]:
     runs: dict[str, ResultFile] = {}
     for row in service().queries.runs(RECENT_RUNS, newest_first=True):
         run = _result_file(row["run"])
@@ -227,13 +239,35 @@ def _steps(threshold: float, machine: str | None, benchmark: str | None = None) 
 def steps_for(benchmark: str, params: str, quantity: str | None) -> list[Step]:
     """The confirmed steps of one series (every machine), for marking them on a plot; none without asv.
 
-    Only this benchmark's series are searched, so a plot costs what its own history costs.
+    The series' samples in the newest :data:`RECENT_RUNS` runs come from the database's tables (one
+    query, no result file read), and the answer is kept until the tables change: a plot costs
+    what its own series costs, whatever else the store holds.
     """
+    queries = service().queries
+
+    def search() -> list[Step]:
+        recent = queries.runs(RECENT_RUNS, newest_first=True)
+        values: dict[str, list[float]] = {}
+        for row in queries.samples_of_runs(benchmark, params, quantity, recent):
+            values.setdefault(row["run"], []).append(row["value"])
+        runs = [
+            ResultFile(
+                2,
+                f"{row['timestamp']:%Y-%m-%d-%H-%M-%S}" if row["timestamp"] is not None else "",
+                row["commit"],
+                row["environment"],
+                row["machine"],
+                {benchmark: {params: values[row["run"]] if quantity is None else {quantity: values[row["run"]]}}},
+            )
+            for row in recent
+            if row["run"] in values
+        ]
+        return find_steps(runs, threshold=DEFAULT_THRESHOLD, window=DEFAULT_WINDOW)
+
     try:
-        found = _steps(DEFAULT_THRESHOLD, None, benchmark)
+        return queries.remember(("steps", benchmark, params, quantity), search)
     except RuntimeError:  # asv (its step detection) is not installed: plot without marks
         return []
-    return [step for step in found if (step.params, step.quantity) == (params, quantity or None)]
 
 
 @verdicts.get("/regressions")

@@ -130,6 +130,9 @@ def test_database_updates_from_two_servers_do_not_block_each_other(tmp_path):
     # Different results on each side (separate results stores), one database remote.
     name, content = result_content(0)
     assert apps[0].post(f"/data/contribute?filename={name}", json={"json_content": content}).status_code == 201
+    # An upload is answered once the tables are committed; their push follows in the background.
+    # Updating the database waits for it (the push wait), so the tables are on the remote now.
+    assert apps[0].post("/data/update-database", json={}).json["pushed"]
     # The second server ingests its upload while the remote is away: its tables commit stays pending.
     away = database.with_name("database.git.away")
     database.rename(away)
@@ -141,6 +144,7 @@ def test_database_updates_from_two_servers_do_not_block_each_other(tmp_path):
     # Meanwhile the first server publishes more: the pending commit can no longer be rebased.
     name, content = result_content(2)
     assert apps[0].post(f"/data/contribute?filename={name}", json={"json_content": content}).status_code == 201
+    assert apps[0].post("/data/update-database", json={}).json["pushed"]
     second = apps[1].post("/data/update-database", json={})
     assert second.status_code == 200, second.json
     # The second server took the remote's tables, found they reflect results it does not have, and
