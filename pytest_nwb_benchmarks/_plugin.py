@@ -26,8 +26,6 @@ from pytest_nwb_benchmarks.run._xdist import (
     switch_off_resolved,
 )
 
-__all__: list[str] = []
-
 # The plugin's other rooms, registered with it so that they need no entry points of their own: the
 # precision options, --nwb-compare, and pytest-benchmark tests in a benchmark run.
 pytest_plugins = [

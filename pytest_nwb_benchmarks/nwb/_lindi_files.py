@@ -41,17 +41,6 @@ from pytest_nwb_benchmarks.nwb._nwb_files import (
 from pytest_nwb_benchmarks.nwb._nwb_files import nwb_root as _nwb_root
 from pytest_nwb_benchmarks.nwb._zarr_files import require_zarr
 
-__all__ = [
-    "LINDI_GENERATOR_VERSION",
-    "PLACEHOLDER_BASE",
-    "PUBLISHED_FOLDER",
-    "lindi_relative_path",
-    "ensure_lindi_file",
-    "ensure_all_lindi_files",
-    "publish_lindi",
-    "remove_published_lindi",
-]
-
 #: Bumped whenever the reference files' content changes.
 LINDI_GENERATOR_VERSION = 1
 #: The base URL the cached reference files refer to; replaced by the server's when published.

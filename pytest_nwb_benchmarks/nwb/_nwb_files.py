@@ -34,32 +34,16 @@ from pytest_nwb_benchmarks.nwb._nwb_specs import (
     CASES,
     COMPRESSIONS,
     GENERATOR_VERSION,
-    PROFILES,
+    PROFILES,  # noqa: F401
     NWBFileError,
     NWBFileSpec,
-    current_profile,
+    current_profile,  # noqa: F401
     manifest_path,
     nwb_file_spec,
     nwb_root,
-    slices_for,
+    slices_for,  # noqa: F401
 )
 from pytest_nwb_benchmarks.nwb._nwb_writer import write_nwb
-
-__all__ = [
-    "CASES",
-    "COMPRESSIONS",
-    "PROFILES",
-    "GENERATOR_VERSION",
-    "NWBFileSpec",
-    "NWBFileError",
-    "current_profile",
-    "nwb_file_spec",
-    "nwb_root",
-    "ensure_nwb_file",
-    "ensure_all_nwb_files",
-    "manifest_path",
-    "slices_for",
-]
 
 # Files whose checksum a process of this session has already verified: {path: [size, mtime_ns]}.
 # Child processes (forked or spawned) inherit it, so a session pays the checksum once per file.

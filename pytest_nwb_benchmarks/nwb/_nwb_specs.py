@@ -16,23 +16,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_nwb_benchmarks.nwb._settings import PROFILES, current_settings, parse_profile
+from pytest_nwb_benchmarks.nwb._settings import PROFILES, current_settings, parse_profile  # noqa: F401
 from pytest_nwb_benchmarks.utils._paths import cache_dir
-
-__all__ = [
-    "CASES",
-    "COMPRESSIONS",
-    "PROFILES",
-    "GENERATOR_VERSION",
-    "NWBFileSpec",
-    "NWBFileError",
-    "current_profile",
-    "nwb_file_spec",
-    "nwb_root",
-    "manifest_path",
-    "slices_for",
-]
-
 
 CASES = ("ecephys", "ophys", "icephys")
 COMPRESSIONS = ("uncompressed", "gzip")

@@ -18,8 +18,6 @@ from pytest_nwb_benchmarks.nwb._nwb_specs import (
     _icephys_name,
 )
 
-__all__ = ["write_nwb"]
-
 
 def _synthetic_iterator_class() -> type:
     """Build the chunk iterator class lazily (hdmf is a heavy import)."""

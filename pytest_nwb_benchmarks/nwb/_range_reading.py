@@ -16,8 +16,6 @@ from pathlib import Path
 
 from pytest_nwb_benchmarks.nwb._byte_ranges import total_bytes
 
-__all__ = ["HttpRangeFetcher", "pread_into", "range_buffers", "read_ranges_pread"]
-
 
 def range_buffers(ranges: Sequence[tuple[int, int]]) -> list[memoryview]:
     """Allocate one writable buffer per range, as consecutive slices of a single ``bytearray``.

@@ -45,17 +45,6 @@ from pytest_nwb_benchmarks.nwb._nwb_files import (
     nwb_root,
 )
 
-__all__ = [
-    "ZARR_GENERATOR_VERSION",
-    "ZARR_HINT",
-    "zarr_available",
-    "require_zarr",
-    "zarr_relative_path",
-    "ensure_zarr_store",
-    "ensure_all_zarr_stores",
-    "tree_sha256",
-]
-
 #: Bumped whenever the export's output changes, so that stale stores are remade.
 ZARR_GENERATOR_VERSION = 1
 

@@ -18,8 +18,6 @@ from pytest_nwb_benchmarks.results._file_names import InvalidFileName, parse_fil
 # The statistics (numpy, scipy) are imported only when a comparison is asked for: this plugin is
 # loaded into every pytest session.
 
-__all__: list[str] = []
-
 _REPORT = pytest.StashKey[list[str]]()
 _FAILED = pytest.StashKey[bool]()
 

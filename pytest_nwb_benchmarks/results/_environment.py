@@ -25,14 +25,6 @@ from typing import Any
 from pytest_nwb_benchmarks.results._result_files import write_header_file
 from pytest_nwb_benchmarks.utils._hashing import sha1_hash
 
-__all__ = [
-    "EnvironmentHeaderState",
-    "collect_environment_header",
-    "ensure_environment_header",
-    "environment_hash",
-    "normalise_name",
-]
-
 _THIS_PROJECT = "pytest-nwb-benchmarks"
 _CONDA_TIMEOUT = 120  # seconds; conda can be slow to start, but must not hang a run forever
 

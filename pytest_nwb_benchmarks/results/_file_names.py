@@ -23,16 +23,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = [
-    "ACCEPTED_PATTERNS",
-    "InvalidFileName",
-    "ParsedFileName",
-    "environment_file_name",
-    "machine_file_name",
-    "parse_file_name",
-    "result_file_name",
-]
-
 TIMESTAMP_FORMAT = "%Y-%m-%d-%H-%M-%S"
 
 ACCEPTED_PATTERNS: tuple[str, ...] = (

@@ -13,9 +13,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["dump_json", "load_json_text", "replace_json_file", "write_new_json_file"]
-
-
 def dump_json(obj: Any, indent: int = 4) -> str:
     """The text of ``obj`` as written to every file: strict JSON (no NaN), UTF-8, a final newline."""
     return json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"

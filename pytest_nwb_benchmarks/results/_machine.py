@@ -31,15 +31,6 @@ from pytest_nwb_benchmarks.results._result_files import write_header_file
 from pytest_nwb_benchmarks.utils._hashing import sha1_hash
 from pytest_nwb_benchmarks.utils._paths import benchmarks_home, cache_dir
 
-__all__ = [
-    "MachineHeaderState",
-    "collect_machine_header",
-    "ensure_machine_header",
-    "machine_changes",
-    "machine_hash",
-    "main",
-]
-
 MACHINE_HEADER_VERSION = 1
 LAST_HEADER_FILE = "last_machine_header.json"
 _COMMAND_TIMEOUT = 15  # seconds for sysctl / nvidia-smi; a hung tool must not hang the run

@@ -42,19 +42,6 @@ from pytest_nwb_benchmarks.results._model import (
     is_number,
 )
 
-__all__ = [
-    "RESULT_FILE_VERSION",
-    "InvalidResultFile",
-    "ResultFile",
-    "iter_result_files",
-    "read_header_file",
-    "read_result_file",
-    "replace_json_file",
-    "write_header_file",
-    "write_new_json_file",
-    "write_result_file",
-]
-
 # How many one-second steps to try when a result file of the same name already exists.
 _MAX_TIMESTAMP_BUMPS = 120
 _HEADER_FILE_NAMES = {"machine": machine_file_name, "environment": environment_file_name}

@@ -19,8 +19,6 @@ import json
 from importlib import resources
 from typing import Any
 
-__all__ = ["SCHEMA_FILES", "first_schema_error", "load_schema", "schema_validator"]
-
 #: The schema file of each kind of file.
 SCHEMA_FILES: dict[str, str] = {
     "result": "result_file.schema.json",

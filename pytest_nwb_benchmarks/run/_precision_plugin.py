@@ -20,8 +20,6 @@ from pytest_nwb_benchmarks.run._session import recorded_rows
 from pytest_nwb_benchmarks.run._system_check import SystemCheck, check_system
 from pytest_nwb_benchmarks.utils._options import setting
 
-__all__: list[str] = []
-
 _CHECK = pytest.StashKey[SystemCheck]()
 
 

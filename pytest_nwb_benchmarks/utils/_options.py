@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 
-__all__ = ["setting"]
-
 
 def setting(
     config: pytest.Config,
