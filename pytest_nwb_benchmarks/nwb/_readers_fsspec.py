@@ -10,10 +10,9 @@ from pytest_nwb_benchmarks.nwb._reader_common import (
     FSSPEC_CACHE_TYPE,
     S3FS_BLOCK_SIZE,
     S3FS_CACHE_TYPE,
-    _h5py_file,
+    _h5py_file_over,
     _pause_garbage_collection,
     _with_pynwb,
-    close_opened,
 )
 
 __all__ = [
@@ -37,13 +36,7 @@ def _http_filesystem() -> Any:
 
 def _open_through(filesystem: Any, path: str, *extra: Any, **open_kwargs: Any) -> tuple:
     _pause_garbage_collection()
-    stream = filesystem.open(path, mode="rb", **open_kwargs)
-    try:
-        h5_file = _h5py_file(stream)
-    except BaseException:
-        close_opened((stream, filesystem, *extra))
-        raise
-    return (h5_file, stream, filesystem, *extra)
+    return _h5py_file_over(filesystem.open(path, mode="rb", **open_kwargs), filesystem, *extra)
 
 
 def read_hdf5_h5py_fsspec_https_no_cache(url: str) -> tuple:
