@@ -1,11 +1,4 @@
-"""The NWB suite's synthetic data: deterministic NWB files shaped like the DANDI 000717 assets.
-
-Three cases, each in an uncompressed and a gzip variant, at two size profiles:
-
-* ``ecephys``: one ``ElectricalSeries`` of shape (N, 384), int16, chunks (262144, 32) -- 16 MiB per chunk.
-* ``ophys``: one ``TwoPhotonSeries`` of shape (N, 796, 512), uint16, chunks (20, 796, 512) -- 16 MiB per chunk.
-* ``icephys``: hundreds of small ``CurrentClampSeries`` with their ``CurrentClampStimulusSeries`` and the
-  intracellular recordings table, float32, chunks (8192,) -- the metadata-heavy case.
+"""The NWB suite's synthetic data files (described in :mod:`._nwb_specs`): made, checked and reused.
 
 Files are made on first use into ``cache_dir()/nwb/<profile>/``, written to a temporary name and moved into
 place only when complete, validated with :func:`pynwb.validate`, and described by a manifest (sha256 and
@@ -60,12 +53,8 @@ def ensure_nwb_file(case: str, compression: str = "uncompressed", profile: str |
 
     Parameters
     ----------
-    case : str
-        One of :data:`CASES`.
-    compression : str
-        One of :data:`COMPRESSIONS`.
-    profile : str or None
-        One of :data:`PROFILES`; ``None`` means :func:`current_profile`.
+    case, compression, profile
+        Which file, as for :func:`nwb_file_spec`.
 
     Returns
     -------
