@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+
 def dump_json(obj: Any, indent: int = 4) -> str:
     """The text of ``obj`` as written to every file: strict JSON (no NaN), UTF-8, a final newline."""
     return json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
