@@ -24,13 +24,14 @@ from typing import Any
 
 from pytest_nwb_benchmarks.nwb._nwb_specs import (
     _SEED,
-    CASES,
-    COMPRESSIONS,
+    CASES,  # noqa: F401
+    COMPRESSIONS,  # noqa: F401
     GENERATOR_VERSION,
     PROFILES,  # noqa: F401
     NWBFileError,
     NWBFileSpec,
     current_profile,  # noqa: F401
+    file_variants,
     manifest_path,
     nwb_file_spec,
     nwb_root,
@@ -93,7 +94,7 @@ def ensure_all_nwb_files(profile: str | None = None) -> dict[str, Path]:
     dict of str to pathlib.Path
         The files, keyed by their ``relative_path``.
     """
-    specs = [nwb_file_spec(case, compression, profile) for case in CASES for compression in COMPRESSIONS]
+    specs = [nwb_file_spec(case, compression, profile) for case, compression in file_variants()]
     root = nwb_root()
     # Checksum the cached files in parallel first (hashlib releases the GIL): about 5 GB for the default
     # profile, which is most of a warm session's start-up. The sequential pass then only generates.

@@ -55,6 +55,11 @@ _SLICE_ROWS = 5
 _WIDE_ECEPHYS_SLICE = (slice(0, 30000), slice(0, _ECEPHYS_CHANNELS))
 
 
+def file_variants() -> list[tuple[str, str]]:
+    """Every ``(case, compression)`` of the synthetic files, in the order they are made."""
+    return [(case, compression) for case in CASES for compression in COMPRESSIONS]
+
+
 class NWBFileError(RuntimeError):
     """A generated NWB file could not be made or failed validation."""
 
