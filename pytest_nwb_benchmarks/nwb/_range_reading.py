@@ -100,12 +100,7 @@ def read_ranges_pread(path: str | Path, ranges: Iterable[tuple[int, int]]) -> in
     Returns
     -------
     int
-        Number of bytes read.
-
-    Raises
-    ------
-    OSError
-        If a range lies past the end of the file (the message names the file).
+        As :func:`pread_into`, which raises the same ``OSError`` (here naming the file).
     """
     ranges = list(ranges)
     fd = os.open(path, os.O_RDONLY)
@@ -234,12 +229,7 @@ class HttpRangeFetcher:
         Returns
         -------
         int
-            Number of body bytes received.
-
-        Raises
-        ------
-        OSError
-            If the server answers with anything but exactly the object's bytes.
+            As :meth:`fetch_into`, which raises the same ``OSError`` (here for an object's bytes).
         """
         return self._fetch_all([0] * len(paths), list(sizes), buffers, list(paths))
 

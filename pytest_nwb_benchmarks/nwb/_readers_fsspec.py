@@ -73,8 +73,8 @@ def read_hdf5_h5py_fsspec_https_with_cache(url: str) -> tuple:
 
     Parameters
     ----------
-    url : str
-        The file's HTTP(S) URL (resolve redirects first).
+    url
+        As for :func:`read_hdf5_h5py_fsspec_https_no_cache`.
 
     Returns
     -------
@@ -141,10 +141,8 @@ def read_hdf5_h5py_fsspec_s3_with_cache(s3_url: str, endpoint_url: str | None = 
 
     Parameters
     ----------
-    s3_url : str
-        ``s3://bucket/key``.
-    endpoint_url : str or None
-        The S3 endpoint; ``None`` means AWS.
+    s3_url, endpoint_url
+        As for :func:`read_hdf5_h5py_fsspec_s3_no_cache`.
 
     Returns
     -------

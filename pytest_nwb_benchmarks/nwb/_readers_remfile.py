@@ -75,8 +75,8 @@ def read_hdf5_h5py_remfile_with_cache(url: str) -> tuple:
 
     Parameters
     ----------
-    url : str
-        The file's HTTP(S) URL (resolve redirects first).
+    url
+        As for :func:`read_hdf5_h5py_remfile_no_cache`.
 
     Returns
     -------
