@@ -220,16 +220,5 @@ def machine_file_name(hash: str) -> str:  # noqa: A002 - the contract's paramete
 
 
 def environment_file_name(hash: str) -> str:  # noqa: A002 - the contract's parameter name
-    """Name an environment header file: ``info_environment-<hash>.json``.
-
-    Parameters
-    ----------
-    hash : str
-        The environment header's hash.
-
-    Returns
-    -------
-    str
-        The file name.
-    """
+    """Name an environment header file: ``info_environment-<hash>.json``, as :func:`machine_file_name` does."""
     return f"info_environment-{_check_id(hash, 'environment hash')}.json"
