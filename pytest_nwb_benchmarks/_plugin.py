@@ -25,8 +25,7 @@ from pytest_nwb_benchmarks.run._xdist import (
     switch_off_requested,
     switch_off_resolved,
 )
-
-__all__: list[str] = []
+from pytest_nwb_benchmarks.utils._options import option_group
 
 # The plugin's other rooms, registered with it so that they need no entry points of their own: the
 # precision options, --nwb-compare, and pytest-benchmark tests in a benchmark run.
@@ -56,7 +55,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("nwb-benchmarks", "ASV-style benchmarks (pytest-nwb-benchmarks)")
+    group = option_group(parser)
     group.addoption(
         "--nwb-bench",
         action="store_true",

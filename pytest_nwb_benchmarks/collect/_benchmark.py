@@ -29,8 +29,6 @@ from pytest_nwb_benchmarks.collect._params import (
     unique_reprs,
 )
 
-__all__ = ["Benchmark", "declared_name"]
-
 
 def _first_attr(sources: Sequence[Any], name: str, default: Any) -> Any:
     for source in sources:

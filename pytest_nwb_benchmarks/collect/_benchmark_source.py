@@ -17,8 +17,6 @@ import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-__all__ = ["source_code", "source_version"]
-
 
 def _text_of(func: Callable[..., Any]) -> str | None:
     pretty = getattr(func, "pretty_source", None)

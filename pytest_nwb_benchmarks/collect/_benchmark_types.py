@@ -7,18 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-__all__ = [
-    "BENCHMARK_TYPES",
-    "BenchmarkType",
-    "PeakmemType",
-    "SkipNotImplemented",
-    "TimeType",
-    "TimerawType",
-    "TrackType",
-    "benchmark_type_for",
-    "is_skip_not_implemented",
-]
-
 
 class SkipNotImplemented(NotImplementedError):
     """Raise inside a benchmark (or its ``setup``) to skip it, as asv's exception of that name."""

@@ -18,8 +18,6 @@ import pytest
 
 from pytest_nwb_benchmarks.collect._benchmark import Benchmark
 
-__all__ = ["CASE_RUNNER", "STATUSES", "Case", "CaseRunner", "Outcome", "Runner"]
-
 # The one vocabulary of what became of a measurement, from a measuring process's round to a summary row.
 STATUSES = ("passed", "skipped", "failed")
 

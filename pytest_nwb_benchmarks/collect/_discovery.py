@@ -28,28 +28,13 @@ from typing import Any
 
 from pytest_nwb_benchmarks.collect._benchmark import Benchmark, _type_of, declared_name
 from pytest_nwb_benchmarks.collect._benchmark_types import (
-    BENCHMARK_TYPES,
-    BenchmarkType,
-    SkipNotImplemented,
-    benchmark_type_for,
-    is_skip_not_implemented,
+    BENCHMARK_TYPES,  # noqa: F401
+    BenchmarkType,  # noqa: F401
+    SkipNotImplemented,  # noqa: F401
+    benchmark_type_for,  # noqa: F401
+    is_skip_not_implemented,  # noqa: F401
 )
-from pytest_nwb_benchmarks.collect._params import BenchmarkDefinitionError, params_key, repr_without_address
-
-__all__ = [
-    "BENCHMARK_TYPES",
-    "Benchmark",
-    "BenchmarkDefinitionError",
-    "BenchmarkType",
-    "SkipNotImplemented",
-    "benchmark_type_for",
-    "declared_name",
-    "discover_benchmarks",
-    "is_skip_not_implemented",
-    "line_of",
-    "params_key",
-    "repr_without_address",
-]
+from pytest_nwb_benchmarks.collect._params import BenchmarkDefinitionError, params_key, repr_without_address  # noqa: F401
 
 
 def _is_benchmark_class(obj: Any) -> bool:

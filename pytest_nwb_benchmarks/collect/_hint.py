@@ -22,8 +22,6 @@ import pytest
 
 from pytest_nwb_benchmarks.collect._discovery import benchmark_type_for
 
-__all__ = ["benchmark_files", "finish_without_benchmarks", "hint_for", "note_candidate", "note_worker_files"]
-
 _CANDIDATES = pytest.StashKey[list[Path]]()
 _FOUND_BY_WORKERS = pytest.StashKey[set[str]]()
 _HINT = pytest.StashKey[str]()

@@ -24,15 +24,6 @@ from pytest_nwb_benchmarks.collect._discovery import (
 from pytest_nwb_benchmarks.results._keys import benchmark_location
 from pytest_nwb_benchmarks.results._keys import readable_param as _readable
 
-__all__ = [
-    "BenchmarkClass",
-    "BenchmarkFailure",
-    "BenchmarkItem",
-    "BenchmarkModule",
-    "benchmark_location",
-    "outside_asv_packages",
-]
-
 
 class BenchmarkFailure(Exception):
     """A benchmark failed in its measuring process; carries the child's traceback text."""

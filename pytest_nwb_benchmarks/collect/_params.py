@@ -6,9 +6,7 @@ import collections
 from collections.abc import Sequence
 from typing import Any
 
-from pytest_nwb_benchmarks.results._keys import params_key, repr_without_address
-
-__all__ = ["BenchmarkDefinitionError", "normalise_params", "params_key", "repr_without_address", "unique_reprs"]
+from pytest_nwb_benchmarks.results._keys import params_key, repr_without_address  # noqa: F401
 
 
 class BenchmarkDefinitionError(ValueError):

@@ -22,22 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
-from pytest_nwb_benchmarks.nwb._settings import TARGETS, current_settings
-
-__all__ = [
-    "TARGETS",
-    "DANDI_DANDISET",
-    "DANDI_ASSETS",
-    "DandiUnavailable",
-    "ResolvedAsset",
-    "current_target",
-    "asset_names",
-    "slice_cases",
-    "format_selection",
-    "parse_asset_name",
-    "resolve_asset",
-    "resolve_slice_case",
-]
+from pytest_nwb_benchmarks.nwb._settings import TARGETS, current_settings  # noqa: F401
 
 DANDI_DANDISET = "000717"
 # case -> (path in dandiset 000717, name of the benchmarked NWB object); the assets the original suite used.

@@ -15,8 +15,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["merge_ranges", "needed_byte_ranges", "needed_zarr_chunks", "total_bytes"]
-
 
 def needed_byte_ranges(dataset: Any, selection: Sequence[slice] | slice) -> list[tuple[int, int]]:
     """Return the byte ranges of the file that reading ``dataset[selection]`` needs.

@@ -23,16 +23,6 @@ from typing import Any
 from pytest_nwb_benchmarks.nwb._assets import current_target, parse_asset_name
 from pytest_nwb_benchmarks.nwb._zarr_files import require_zarr
 
-__all__ = [
-    "ZARR_METHODS",
-    "LINDI_METHODS",
-    "FormatAsset",
-    "resolve_format_asset",
-    "open_with",
-    "dataset_of",
-    "tracking_reader",
-]
-
 ZARR_METHODS = (
     "ZarrLocal",
     "ZarrPynwbLocal",

@@ -11,8 +11,6 @@ import sys
 
 from pytest_nwb_benchmarks.run import register_child_reset
 
-__all__ = ["reset_fsspec_instances"]
-
 
 @register_child_reset
 def reset_fsspec_instances() -> None:

@@ -25,8 +25,6 @@ from typing import Any
 
 from pytest_nwb_benchmarks.results._result_files import InvalidResultFile, read_result_file
 
-__all__ = ["LimitRow", "limit_rows", "limit_report", "main"]
-
 _CLASS = re.compile(
     r"^(?P<method>[A-Za-z0-9]+?)(?P<operation>FileRead|ContinuousSlicePreloaded|ContinuousSlice|Download)Benchmark$"
 )

@@ -29,28 +29,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pytest_nwb_benchmarks.nwb._nwb_files import (
-    CASES,
-    COMPRESSIONS,
-    _generation_lock,
-    _sha256,
-    ensure_nwb_file,
-    manifest_path,
-    nwb_file_spec,
-)
-from pytest_nwb_benchmarks.nwb._nwb_files import nwb_root as _nwb_root
+from pytest_nwb_benchmarks.nwb._nwb_files import _generation_lock, _sha256, ensure_nwb_file
+from pytest_nwb_benchmarks.nwb._nwb_specs import file_variants, manifest_path, nwb_file_spec
+from pytest_nwb_benchmarks.nwb._nwb_specs import nwb_root as _nwb_root
 from pytest_nwb_benchmarks.nwb._zarr_files import require_zarr
-
-__all__ = [
-    "LINDI_GENERATOR_VERSION",
-    "PLACEHOLDER_BASE",
-    "PUBLISHED_FOLDER",
-    "lindi_relative_path",
-    "ensure_lindi_file",
-    "ensure_all_lindi_files",
-    "publish_lindi",
-    "remove_published_lindi",
-]
 
 #: Bumped whenever the reference files' content changes.
 LINDI_GENERATOR_VERSION = 1
@@ -116,8 +98,7 @@ def ensure_all_lindi_files(profile: str | None = None) -> dict[str, Path]:
     """Make (or verify) the reference file of every case and compression of one profile."""
     return {
         lindi_relative_path(case, compression, profile): ensure_lindi_file(case, compression, profile)
-        for case in CASES
-        for compression in COMPRESSIONS
+        for case, compression in file_variants()
     }
 
 

@@ -1,11 +1,4 @@
-"""The NWB suite's synthetic data: deterministic NWB files shaped like the DANDI 000717 assets.
-
-Three cases, each in an uncompressed and a gzip variant, at two size profiles:
-
-* ``ecephys``: one ``ElectricalSeries`` of shape (N, 384), int16, chunks (262144, 32) -- 16 MiB per chunk.
-* ``ophys``: one ``TwoPhotonSeries`` of shape (N, 796, 512), uint16, chunks (20, 796, 512) -- 16 MiB per chunk.
-* ``icephys``: hundreds of small ``CurrentClampSeries`` with their ``CurrentClampStimulusSeries`` and the
-  intracellular recordings table, float32, chunks (8192,) -- the metadata-heavy case.
+"""The NWB suite's synthetic data files (described in :mod:`._nwb_specs`): made, checked and reused.
 
 Files are made on first use into ``cache_dir()/nwb/<profile>/``, written to a temporary name and moved into
 place only when complete, validated with :func:`pynwb.validate`, and described by a manifest (sha256 and
@@ -31,35 +24,20 @@ from typing import Any
 
 from pytest_nwb_benchmarks.nwb._nwb_specs import (
     _SEED,
-    CASES,
-    COMPRESSIONS,
+    CASES,  # noqa: F401
+    COMPRESSIONS,  # noqa: F401
     GENERATOR_VERSION,
-    PROFILES,
+    PROFILES,  # noqa: F401
     NWBFileError,
     NWBFileSpec,
-    current_profile,
+    current_profile,  # noqa: F401
+    file_variants,
     manifest_path,
     nwb_file_spec,
     nwb_root,
-    slices_for,
+    slices_for,  # noqa: F401
 )
 from pytest_nwb_benchmarks.nwb._nwb_writer import write_nwb
-
-__all__ = [
-    "CASES",
-    "COMPRESSIONS",
-    "PROFILES",
-    "GENERATOR_VERSION",
-    "NWBFileSpec",
-    "NWBFileError",
-    "current_profile",
-    "nwb_file_spec",
-    "nwb_root",
-    "ensure_nwb_file",
-    "ensure_all_nwb_files",
-    "manifest_path",
-    "slices_for",
-]
 
 # Files whose checksum a process of this session has already verified: {path: [size, mtime_ns]}.
 # Child processes (forked or spawned) inherit it, so a session pays the checksum once per file.
@@ -76,12 +54,8 @@ def ensure_nwb_file(case: str, compression: str = "uncompressed", profile: str |
 
     Parameters
     ----------
-    case : str
-        One of :data:`CASES`.
-    compression : str
-        One of :data:`COMPRESSIONS`.
-    profile : str or None
-        One of :data:`PROFILES`; ``None`` means :func:`current_profile`.
+    case, compression, profile
+        Which file, as for :func:`nwb_file_spec`.
 
     Returns
     -------
@@ -120,7 +94,7 @@ def ensure_all_nwb_files(profile: str | None = None) -> dict[str, Path]:
     dict of str to pathlib.Path
         The files, keyed by their ``relative_path``.
     """
-    specs = [nwb_file_spec(case, compression, profile) for case in CASES for compression in COMPRESSIONS]
+    specs = [nwb_file_spec(case, compression, profile) for case, compression in file_variants()]
     root = nwb_root()
     # Checksum the cached files in parallel first (hashlib releases the GIL): about 5 GB for the default
     # profile, which is most of a warm session's start-up. The sequential pass then only generates.

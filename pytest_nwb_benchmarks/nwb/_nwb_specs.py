@@ -16,23 +16,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_nwb_benchmarks.nwb._settings import PROFILES, current_settings, parse_profile
+from pytest_nwb_benchmarks.nwb._settings import PROFILES, current_settings, parse_profile  # noqa: F401
 from pytest_nwb_benchmarks.utils._paths import cache_dir
-
-__all__ = [
-    "CASES",
-    "COMPRESSIONS",
-    "PROFILES",
-    "GENERATOR_VERSION",
-    "NWBFileSpec",
-    "NWBFileError",
-    "current_profile",
-    "nwb_file_spec",
-    "nwb_root",
-    "manifest_path",
-    "slices_for",
-]
-
 
 CASES = ("ecephys", "ophys", "icephys")
 COMPRESSIONS = ("uncompressed", "gzip")
@@ -68,6 +53,11 @@ _LAYOUT: dict[str, dict[str, tuple[int, int, int]]] = {
 # Slice counts the benchmarks use: i = 1..5 chunk rows, as in the original suite.
 _SLICE_ROWS = 5
 _WIDE_ECEPHYS_SLICE = (slice(0, 30000), slice(0, _ECEPHYS_CHANNELS))
+
+
+def file_variants() -> list[tuple[str, str]]:
+    """Every ``(case, compression)`` of the synthetic files, in the order they are made."""
+    return [(case, compression) for case in CASES for compression in COMPRESSIONS]
 
 
 class NWBFileError(RuntimeError):

@@ -18,8 +18,6 @@ from pytest_nwb_benchmarks.nwb._nwb_specs import (
     _icephys_name,
 )
 
-__all__ = ["write_nwb"]
-
 
 def _synthetic_iterator_class() -> type:
     """Build the chunk iterator class lazily (hdmf is a heavy import)."""
@@ -71,9 +69,33 @@ def _synthetic_iterator_class() -> type:
     return SyntheticDataIterator
 
 
-def _wrap(spec: NWBFileSpec, iterator: Any) -> Any:
+def _series_data(
+    spec: NWBFileSpec,
+    iterator_class: type,
+    bar: Any,
+    *,
+    stream: int,
+    loc: float,
+    scale: float,
+    buffer: tuple[int, ...] | None = None,
+) -> Any:
+    """A series' data: its synthetic iterator (one chunk per buffer unless ``buffer``), compressed as the spec says.
+
+    One chunk per buffer keeps memory to a few tens of MB whatever the profile.
+    """
     from hdmf.backends.hdf5 import H5DataIO
 
+    iterator = iterator_class(
+        spec.shape,
+        spec.dtype,
+        stream=stream,
+        loc=loc,
+        scale=scale,
+        bar=bar,
+        chunk_shape=spec.chunks,
+        buffer_shape=spec.chunks if buffer is None else buffer,
+        display_progress=False,
+    )
     if spec.compression == "gzip":
         return H5DataIO(data=iterator, compression="gzip", compression_opts=_GZIP_LEVEL)
     return H5DataIO(data=iterator)
@@ -130,21 +152,9 @@ def _add_ecephys(spec: NWBFileSpec, nwbfile: Any, iterator_class: type, bar: Any
     for channel in range(_ECEPHYS_CHANNELS):
         nwbfile.add_electrode(group=group, location="unknown", x=0.0, y=float(channel) * 20.0, z=0.0)
     region = nwbfile.create_electrode_table_region(list(range(_ECEPHYS_CHANNELS)), "all electrodes")
-    # One chunk per buffer keeps memory to a few tens of MB whatever the profile.
-    iterator = iterator_class(
-        spec.shape,
-        spec.dtype,
-        stream=1,
-        loc=0.0,
-        scale=25.0,
-        bar=bar,
-        chunk_shape=spec.chunks,
-        buffer_shape=spec.chunks,
-        display_progress=False,
-    )
     series = ElectricalSeries(
         name=spec.nwb_object_name,
-        data=_wrap(spec, iterator),
+        data=_series_data(spec, iterator_class, bar, stream=1, loc=0.0, scale=25.0),
         electrodes=region,
         rate=30000.0,
         starting_time=0.0,
@@ -168,20 +178,9 @@ def _add_ophys(spec: NWBFileSpec, nwbfile: Any, iterator_class: type, bar: Any) 
         indicator="GCaMP6f",
         location="unknown",
     )
-    iterator = iterator_class(
-        spec.shape,
-        spec.dtype,
-        stream=2,
-        loc=1000.0,
-        scale=25.0,
-        bar=bar,
-        chunk_shape=spec.chunks,
-        buffer_shape=spec.chunks,
-        display_progress=False,
-    )
     series = TwoPhotonSeries(
         name=spec.nwb_object_name,
-        data=_wrap(spec, iterator),
+        data=_series_data(spec, iterator_class, bar, stream=2, loc=1000.0, scale=25.0),
         imaging_plane=plane,
         rate=30.0,
         starting_time=0.0,
@@ -199,17 +198,9 @@ def _add_icephys(spec: NWBFileSpec, nwbfile: Any, iterator_class: type, bar: Any
     # Buffers of 16 chunks: few iterator calls per series, small memory.
     buffer = (min(spec.shape[0], spec.chunks[0] * 16),)
     for sweep in range(spec.series_count):
-        common = {
-            "chunk_shape": spec.chunks,
-            "buffer_shape": buffer,
-            "display_progress": False,
-            "bar": bar,
-        }
         stimulus = CurrentClampStimulusSeries(
             name=_icephys_name(sweep, "DA0"),
-            data=_wrap(
-                spec, iterator_class(spec.shape, spec.dtype, stream=1_000_000 + sweep, loc=0.0, scale=1e-10, **common)
-            ),
+            data=_series_data(spec, iterator_class, bar, stream=1_000_000 + sweep, loc=0.0, scale=1e-10, buffer=buffer),
             electrode=electrode,
             gain=1.0,
             rate=20000.0,
@@ -218,9 +209,8 @@ def _add_icephys(spec: NWBFileSpec, nwbfile: Any, iterator_class: type, bar: Any
         )
         response = CurrentClampSeries(
             name=_icephys_name(sweep, "AD0"),
-            data=_wrap(
-                spec,
-                iterator_class(spec.shape, spec.dtype, stream=2_000_000 + sweep, loc=-0.065, scale=0.002, **common),
+            data=_series_data(
+                spec, iterator_class, bar, stream=2_000_000 + sweep, loc=-0.065, scale=0.002, buffer=buffer
             ),
             electrode=electrode,
             gain=1.0,

@@ -244,6 +244,3 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.section("nwb benchmarks: each method against the physical limit")
         for line in report.splitlines():
             terminalreporter.write_line(line)
-
-
-__all__ = ["hand_over", "session_runs_formats", "session_runs_suite", "suite_dir", "suite_settings"]

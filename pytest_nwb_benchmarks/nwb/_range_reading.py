@@ -16,8 +16,6 @@ from pathlib import Path
 
 from pytest_nwb_benchmarks.nwb._byte_ranges import total_bytes
 
-__all__ = ["HttpRangeFetcher", "pread_into", "range_buffers", "read_ranges_pread"]
-
 
 def range_buffers(ranges: Sequence[tuple[int, int]]) -> list[memoryview]:
     """Allocate one writable buffer per range, as consecutive slices of a single ``bytearray``.
@@ -102,12 +100,7 @@ def read_ranges_pread(path: str | Path, ranges: Iterable[tuple[int, int]]) -> in
     Returns
     -------
     int
-        Number of bytes read.
-
-    Raises
-    ------
-    OSError
-        If a range lies past the end of the file (the message names the file).
+        As :func:`pread_into`, which raises the same ``OSError`` (here naming the file).
     """
     ranges = list(ranges)
     fd = os.open(path, os.O_RDONLY)
@@ -236,12 +229,7 @@ class HttpRangeFetcher:
         Returns
         -------
         int
-            Number of body bytes received.
-
-        Raises
-        ------
-        OSError
-            If the server answers with anything but exactly the object's bytes.
+            As :meth:`fetch_into`, which raises the same ``OSError`` (here for an object's bytes).
         """
         return self._fetch_all([0] * len(paths), list(sizes), buffers, list(paths))
 

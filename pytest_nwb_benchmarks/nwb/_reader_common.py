@@ -149,6 +149,16 @@ def _h5py_file(source: Any) -> h5py.File:
     return h5py.File(source, mode="r", rdcc_nbytes=RDCC_NBYTES)
 
 
+def _h5py_file_over(stream: Any, *keep: Any) -> tuple:
+    """Open an h5py file on a byte stream; ``(h5py.File, stream, *keep)``, or all of them closed on failure."""
+    try:
+        h5_file = _h5py_file(stream)
+    except BaseException:
+        close_opened((stream, *keep))
+        raise
+    return (h5_file, stream, *keep)
+
+
 def _with_pynwb(opened: tuple) -> tuple:
     """Read an NWBFile from an h5py file opened by one of the h5py helpers."""
     h5_file = opened[0]
@@ -181,18 +191,7 @@ def read_hdf5_h5py_local(path: str | Path) -> tuple:
 
 
 def read_hdf5_pynwb_local(path: str | Path) -> tuple:
-    """Read a local file with pynwb (through h5py).
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        The file.
-
-    Returns
-    -------
-    tuple
-        ``(NWBFile, NWBHDF5IO, h5py.File)``.
-    """
+    """Read a local file with pynwb: ``(NWBFile, NWBHDF5IO, h5py.File)``; see :func:`read_hdf5_h5py_local`."""
     return _with_pynwb(read_hdf5_h5py_local(path))
 
 

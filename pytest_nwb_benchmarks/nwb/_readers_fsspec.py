@@ -10,10 +10,9 @@ from pytest_nwb_benchmarks.nwb._reader_common import (
     FSSPEC_CACHE_TYPE,
     S3FS_BLOCK_SIZE,
     S3FS_CACHE_TYPE,
-    _h5py_file,
+    _h5py_file_over,
     _pause_garbage_collection,
     _with_pynwb,
-    close_opened,
 )
 
 __all__ = [
@@ -37,13 +36,7 @@ def _http_filesystem() -> Any:
 
 def _open_through(filesystem: Any, path: str, *extra: Any, **open_kwargs: Any) -> tuple:
     _pause_garbage_collection()
-    stream = filesystem.open(path, mode="rb", **open_kwargs)
-    try:
-        h5_file = _h5py_file(stream)
-    except BaseException:
-        close_opened((stream, filesystem, *extra))
-        raise
-    return (h5_file, stream, filesystem, *extra)
+    return _h5py_file_over(filesystem.open(path, mode="rb", **open_kwargs), filesystem, *extra)
 
 
 def read_hdf5_h5py_fsspec_https_no_cache(url: str) -> tuple:
@@ -80,8 +73,8 @@ def read_hdf5_h5py_fsspec_https_with_cache(url: str) -> tuple:
 
     Parameters
     ----------
-    url : str
-        The file's HTTP(S) URL (resolve redirects first).
+    url
+        As for :func:`read_hdf5_h5py_fsspec_https_no_cache`.
 
     Returns
     -------
@@ -148,10 +141,8 @@ def read_hdf5_h5py_fsspec_s3_with_cache(s3_url: str, endpoint_url: str | None = 
 
     Parameters
     ----------
-    s3_url : str
-        ``s3://bucket/key``.
-    endpoint_url : str or None
-        The S3 endpoint; ``None`` means AWS.
+    s3_url, endpoint_url
+        As for :func:`read_hdf5_h5py_fsspec_s3_no_cache`.
 
     Returns
     -------

@@ -16,9 +16,8 @@ from pytest_nwb_benchmarks.nwb._reader_common import (
     REMFILE_MAX_THREADS,
     REMFILE_MIN_CHUNK_SIZE,
     ROS3_AWS_REGION,
-    _h5py_file,
+    _h5py_file_over,
     _with_pynwb,
-    close_opened,
     require_ros3,
 )
 from pytest_nwb_benchmarks.nwb._readers_fsspec import _s3_path
@@ -50,15 +49,6 @@ def _remfile(url: str, disk_cache: Any = None) -> Any:
     )
 
 
-def _open_remfile(stream: Any, *extra: Any) -> tuple:
-    try:
-        h5_file = _h5py_file(stream)
-    except BaseException:
-        close_opened((stream, *extra))
-        raise
-    return (h5_file, stream, *extra)
-
-
 def read_hdf5_h5py_remfile_no_cache(url: str) -> tuple:
     """Open a remote file with h5py on a remfile (in-memory chunk cache only).
 
@@ -72,7 +62,7 @@ def read_hdf5_h5py_remfile_no_cache(url: str) -> tuple:
     tuple
         ``(h5py.File, remfile.File)``.
     """
-    return _open_remfile(_remfile(url))
+    return _h5py_file_over(_remfile(url))
 
 
 def read_hdf5_pynwb_remfile_no_cache(url: str) -> tuple:
@@ -85,8 +75,8 @@ def read_hdf5_h5py_remfile_with_cache(url: str) -> tuple:
 
     Parameters
     ----------
-    url : str
-        The file's HTTP(S) URL (resolve redirects first).
+    url
+        As for :func:`read_hdf5_h5py_remfile_no_cache`.
 
     Returns
     -------
@@ -102,7 +92,7 @@ def read_hdf5_h5py_remfile_with_cache(url: str) -> tuple:
     except BaseException:
         folder.cleanup()
         raise
-    return _open_remfile(stream, disk_cache, folder)
+    return _h5py_file_over(stream, disk_cache, folder)
 
 
 def read_hdf5_pynwb_remfile_with_cache(url: str) -> tuple:

@@ -24,8 +24,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["MAX_KEYS", "ListingError", "ListingPage", "servable_parts", "list_objects"]
-
 #: The most keys S3 returns in one page, whatever ``max-keys`` asks for.
 MAX_KEYS = 1000
 _STORE_SUFFIX = ".zarr"

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-__all__ = ["DEFAULT_BUCKET", "DEFAULT_LATENCIES_MS", "SERVER_ENV", "ServerInfo", "StreamingServerUnavailable"]
-
 SERVER_ENV = "NWB_BENCHMARKS_SERVER"
 DEFAULT_BUCKET = "nwb-benchmarks"
 DEFAULT_LATENCIES_MS: tuple[int, ...] = (0, 20)

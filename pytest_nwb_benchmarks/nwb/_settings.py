@@ -31,21 +31,6 @@ from typing import Any
 
 from pytest_nwb_benchmarks.nwb._server_info import SERVER_ENV, ServerInfo
 
-__all__ = [
-    "SETTINGS_ENV",
-    "PROFILES",
-    "TARGETS",
-    "NETWORK_METHODS",
-    "NameChoice",
-    "OPTION_VARIABLES",
-    "SuiteSettings",
-    "current_settings",
-    "parse_latencies",
-    "parse_network",
-    "parse_profile",
-    "parse_target",
-]
-
 SETTINGS_ENV = "NWB_BENCHMARKS_SETTINGS"
 PROFILES = ("small", "default")
 TARGETS = ("local", "dandi")

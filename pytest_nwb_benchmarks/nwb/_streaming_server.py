@@ -36,22 +36,11 @@ from pytest_nwb_benchmarks.nwb._server_handler import serving
 from pytest_nwb_benchmarks.nwb._server_info import (
     DEFAULT_BUCKET,
     DEFAULT_LATENCIES_MS,
-    SERVER_ENV,
+    SERVER_ENV,  # noqa: F401
     ServerInfo,
     StreamingServerUnavailable,
 )
 from pytest_nwb_benchmarks.nwb._settings import current_settings, parse_latencies
-
-__all__ = [
-    "DEFAULT_BUCKET",
-    "DEFAULT_LATENCIES_MS",
-    "SERVER_ENV",
-    "ServerInfo",
-    "StreamingServer",
-    "StreamingServerUnavailable",
-    "current_server",
-    "main",
-]
 
 _START_TIMEOUT_S = 30.0
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import socket
 import struct
 
-__all__ = ["bytes_acked"]
-
 # offset of tcpi_bytes_acked (u64) in Linux's struct tcp_info (include/uapi/linux/tcp.h)
 _TCPI_BYTES_ACKED_OFFSET = 120
 

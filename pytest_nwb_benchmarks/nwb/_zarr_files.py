@@ -34,27 +34,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from pytest_nwb_benchmarks.nwb._nwb_files import (
-    CASES,
-    COMPRESSIONS,
-    _generation_lock,
-    _sha256,
-    ensure_nwb_file,
-    manifest_path,
-    nwb_file_spec,
-    nwb_root,
-)
-
-__all__ = [
-    "ZARR_GENERATOR_VERSION",
-    "ZARR_HINT",
-    "zarr_available",
-    "require_zarr",
-    "zarr_relative_path",
-    "ensure_zarr_store",
-    "ensure_all_zarr_stores",
-    "tree_sha256",
-]
+from pytest_nwb_benchmarks.nwb._nwb_files import _generation_lock, _sha256, ensure_nwb_file
+from pytest_nwb_benchmarks.nwb._nwb_specs import file_variants, manifest_path, nwb_file_spec, nwb_root
 
 #: Bumped whenever the export's output changes, so that stale stores are remade.
 ZARR_GENERATOR_VERSION = 1
@@ -192,8 +173,7 @@ def ensure_all_zarr_stores(profile: str | None = None) -> dict[str, Path]:
     """
     return {
         zarr_relative_path(case, compression, profile): ensure_zarr_store(case, compression, profile)
-        for case in CASES
-        for compression in COMPRESSIONS
+        for case, compression in file_variants()
     }
 
 

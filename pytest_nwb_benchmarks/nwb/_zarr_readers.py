@@ -26,19 +26,6 @@ from typing import Any
 
 from pytest_nwb_benchmarks.nwb._reader_common import _pause_garbage_collection, _resume_garbage_collection, close_opened
 
-__all__ = [
-    "HDMF_ZARR_HTTP_UNCONSOLIDATED",
-    "read_zarr_zarr_local",
-    "read_zarr_pynwb_local",
-    "read_zarr_zarr_https",
-    "read_zarr_pynwb_https",
-    "read_zarr_zarr_s3",
-    "read_zarr_pynwb_s3",
-    "read_lindi_h5py",
-    "read_lindi_pynwb",
-    "close_zarr_opened",
-]
-
 HDMF_ZARR_HTTP_UNCONSOLIDATED = (
     "hdmf-zarr cannot open a Zarr store over plain HTTP without consolidated metadata: mode 'r-' lists "
     "folders to find groups and datasets, and HTTP has no listing (the store's .zmetadata is what makes "

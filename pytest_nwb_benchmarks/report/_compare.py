@@ -15,16 +15,6 @@ from typing import Any
 from pytest_nwb_benchmarks.report._verdict import ALPHA, CONFIDENCE, DEFAULT_THRESHOLD, VERDICTS, Verdict, judge_samples
 from pytest_nwb_benchmarks.results import ResultFile, iter_result_files, parse_file_name, read_result_file
 
-__all__ = [
-    "ComparisonRow",
-    "IncomparableRuns",
-    "RunComparison",
-    "compare_result_files",
-    "compare_runs",
-    "iter_quantities",
-    "resolve_run",
-]
-
 
 class IncomparableRuns(ValueError):
     """Two runs that should not be compared (other machines or environments), or a run that cannot be found."""

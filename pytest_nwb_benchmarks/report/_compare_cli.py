@@ -15,8 +15,6 @@ from pytest_nwb_benchmarks.report._compare import ComparisonRow, IncomparableRun
 from pytest_nwb_benchmarks.report._verdict import DEFAULT_THRESHOLD, Verdict
 from pytest_nwb_benchmarks.results import InvalidResultFile
 
-__all__ = ["format_comparison", "main", "parse_threshold", "select_rows"]
-
 _MARKS = {"faster": "-", "slower": "+", "same": " ", "uncertain": "?"}
 _SORTS = ("name", "ratio", "verdict")
 _VERDICT_ORDER = {"slower": 0, "faster": 1, "uncertain": 2, "same": 3}

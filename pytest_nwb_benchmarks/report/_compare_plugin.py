@@ -14,11 +14,10 @@ from typing import Any
 import pytest
 
 from pytest_nwb_benchmarks.results._file_names import InvalidFileName, parse_file_name
+from pytest_nwb_benchmarks.utils._options import option_group
 
 # The statistics (numpy, scipy) are imported only when a comparison is asked for: this plugin is
 # loaded into every pytest session.
-
-__all__: list[str] = []
 
 _REPORT = pytest.StashKey[list[str]]()
 _FAILED = pytest.StashKey[bool]()
@@ -35,7 +34,7 @@ def _percentage(text: str) -> float:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("nwb-benchmarks")
+    group = option_group(parser)
     group.addoption(
         "--nwb-compare",
         default=None,

@@ -34,8 +34,6 @@ from pytest_nwb_benchmarks.results import (
     read_result_file,
 )
 
-__all__ = ["Step", "find_steps", "load_runs", "main"]
-
 # How many runs on each side of a step are pooled to judge it.
 DEFAULT_WINDOW = 5
 _KINDS = {"slower": "regression", "faster": "improvement"}

@@ -8,8 +8,6 @@ from typing import Any
 
 from pytest_nwb_benchmarks.utils._statistics import interquartile_range, median
 
-__all__ = ["UNSTABLE_IQR_OVER_MEDIAN", "SummaryRow", "format_summary", "noise_report"]
-
 #: A combination whose interquartile range exceeds this share of its median is called unstable.
 UNSTABLE_IQR_OVER_MEDIAN = 0.10
 _STOP_WORDS = {"target met": "met", "time budget spent": "budget", "sample limit reached": "limit"}

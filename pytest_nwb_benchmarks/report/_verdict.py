@@ -22,17 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = [
-    "ALPHA",
-    "CONFIDENCE",
-    "DEFAULT_THRESHOLD",
-    "VERDICTS",
-    "Verdict",
-    "judge_samples",
-    "mann_whitney_p",
-    "smallest_p",
-]
-
 # The p-value below which a difference is significant: asv's value (``asv._stats.is_different``).
 ALPHA = 0.002
 # The confidence level of the bootstrap interval of the ratio.

@@ -18,45 +18,18 @@ import shutil
 import subprocess
 import sys
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_nwb_benchmarks.results._result_files import write_header_file
+from pytest_nwb_benchmarks.results._result_files import HeaderState, write_header_file
 from pytest_nwb_benchmarks.utils._hashing import sha1_hash
-
-__all__ = [
-    "EnvironmentHeaderState",
-    "collect_environment_header",
-    "ensure_environment_header",
-    "environment_hash",
-    "normalise_name",
-]
 
 _THIS_PROJECT = "pytest-nwb-benchmarks"
 _CONDA_TIMEOUT = 120  # seconds; conda can be slow to start, but must not hang a run forever
 
 
-@dataclass
-class EnvironmentHeaderState:
-    """The outcome of :func:`ensure_environment_header`.
-
-    Attributes
-    ----------
-    header : dict
-        The environment header.
-    hash : str
-        Its hash.
-    path : pathlib.Path
-        ``<results_dir>/info_environment-<hash>.json``.
-    written : bool
-        True when the file was created by this call, False when it was already there.
-    """
-
-    header: dict[str, list[dict[str, str]]]
-    hash: str
-    path: Path
-    written: bool
+class EnvironmentHeaderState(HeaderState):
+    """The outcome of :func:`ensure_environment_header` (the fields of :class:`HeaderState`)."""
 
 
 def normalise_name(name: str) -> str:

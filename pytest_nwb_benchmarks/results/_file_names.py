@@ -23,16 +23,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = [
-    "ACCEPTED_PATTERNS",
-    "InvalidFileName",
-    "ParsedFileName",
-    "environment_file_name",
-    "machine_file_name",
-    "parse_file_name",
-    "result_file_name",
-]
-
 TIMESTAMP_FORMAT = "%Y-%m-%d-%H-%M-%S"
 
 ACCEPTED_PATTERNS: tuple[str, ...] = (
@@ -230,16 +220,5 @@ def machine_file_name(hash: str) -> str:  # noqa: A002 - the contract's paramete
 
 
 def environment_file_name(hash: str) -> str:  # noqa: A002 - the contract's parameter name
-    """Name an environment header file: ``info_environment-<hash>.json``.
-
-    Parameters
-    ----------
-    hash : str
-        The environment header's hash.
-
-    Returns
-    -------
-    str
-        The file name.
-    """
+    """Name an environment header file: ``info_environment-<hash>.json``, as :func:`machine_file_name` does."""
     return f"info_environment-{_check_id(hash, 'environment hash')}.json"

@@ -22,8 +22,6 @@ from pytest_nwb_benchmarks.results._machine import MACHINE_HEADER_VERSION, machi
 from pytest_nwb_benchmarks.results._result_files import write_header_file
 from pytest_nwb_benchmarks.utils._hashing import sha1_hash
 
-__all__ = ["ForeignHeaders", "headers_of_results_file"]
-
 # The machine description asv records, each as a string.
 ASV_MACHINE_KEYS = ("machine", "arch", "cpu", "num_cpu", "os", "ram")
 

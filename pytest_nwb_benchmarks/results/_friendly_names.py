@@ -14,8 +14,6 @@ from pathlib import Path
 
 from pytest_nwb_benchmarks.utils._paths import benchmarks_home
 
-__all__ = ["machine_friendly_name", "random_friendly_name"]
-
 MACHINE_NAME_FILE = "machine_name.txt"
 
 _ADJECTIVES: tuple[str, ...] = tuple(

@@ -7,13 +7,13 @@ under its final name, so a crash never leaves a truncated file behind, and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-__all__ = ["dump_json", "load_json_text", "replace_json_file", "write_new_json_file"]
 
 
 def dump_json(obj: Any, indent: int = 4) -> str:
@@ -35,6 +35,18 @@ def _write_temporary(folder: Path, text: str) -> str:
     return temporary
 
 
+@contextlib.contextmanager
+def _staged(path: Path, text: str) -> Iterator[str]:
+    """Yield a temporary file holding ``text`` beside ``path`` (folder made if missing); removed if still there."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _write_temporary(path.parent, text)
+    try:
+        yield temporary
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
 def write_new_json_file(path: Path, obj: Any, *, indent: int = 4) -> bool:
     """Write ``obj`` as JSON to ``path`` atomically, unless ``path`` already exists.
 
@@ -54,11 +66,9 @@ def write_new_json_file(path: Path, obj: Any, *, indent: int = 4) -> bool:
     """
     path = Path(path)
     text = dump_json(obj, indent)  # serialize first: a bad object must not leave any file behind
-    path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         return False
-    temporary = _write_temporary(path.parent, text)
-    try:
+    with _staged(path, text) as temporary:
         try:
             # A hard link cannot replace an existing file, so two racing writers cannot clobber each other.
             os.link(temporary, path)
@@ -69,11 +79,7 @@ def write_new_json_file(path: Path, obj: Any, *, indent: int = 4) -> bool:
             if path.exists():
                 return False
             os.replace(temporary, path)
-            return True
         return True
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def replace_json_file(path: Path, obj: Any, *, indent: int = 4) -> None:
@@ -81,22 +87,12 @@ def replace_json_file(path: Path, obj: Any, *, indent: int = 4) -> None:
 
     Parameters
     ----------
-    path : pathlib.Path
-        The file to write; its folder is created when missing.
-    obj : Any
-        A JSON-serializable object without NaN or infinities.
-    indent : int, optional
-        The JSON indentation.
+    path, obj, indent
+        As for :func:`write_new_json_file`.
     """
     path = Path(path)
-    text = dump_json(obj, indent)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _write_temporary(path.parent, text)
-    try:
+    with _staged(path, dump_json(obj, indent)) as temporary:
         os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def _reject_constant(name: str) -> None:

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["benchmark_location", "params_key", "readable_param", "repr_without_address"]
-
 # A default repr: ``<module.Class object at 0x7f...>``.
 _ADDRESS = re.compile(r"^(<.*) at (0x[0-9a-fA-F]+)(>)$")
 

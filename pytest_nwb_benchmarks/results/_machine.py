@@ -27,18 +27,9 @@ import psutil
 
 from pytest_nwb_benchmarks.results._friendly_names import machine_friendly_name
 from pytest_nwb_benchmarks.results._json_files import replace_json_file
-from pytest_nwb_benchmarks.results._result_files import write_header_file
+from pytest_nwb_benchmarks.results._result_files import HeaderState, write_header_file
 from pytest_nwb_benchmarks.utils._hashing import sha1_hash
 from pytest_nwb_benchmarks.utils._paths import benchmarks_home, cache_dir
-
-__all__ = [
-    "MachineHeaderState",
-    "collect_machine_header",
-    "ensure_machine_header",
-    "machine_changes",
-    "machine_hash",
-    "main",
-]
 
 MACHINE_HEADER_VERSION = 1
 LAST_HEADER_FILE = "last_machine_header.json"
@@ -49,27 +40,15 @@ _MIN_SUBSTRING_SCRUB = 4
 
 
 @dataclass
-class MachineHeaderState:
-    """The outcome of :func:`ensure_machine_header`.
+class MachineHeaderState(HeaderState):
+    """The outcome of :func:`ensure_machine_header`: the fields of :class:`HeaderState`, and ``changes``.
 
     Attributes
     ----------
-    header : dict
-        The machine header.
-    hash : str
-        Its hash.
-    path : pathlib.Path
-        ``<results_dir>/info_machine-<hash>.json``.
-    written : bool
-        True when the file was created by this call, False when it was already there.
     changes : list of str
         What changed since the last header this machine used; empty the first time.
     """
 
-    header: dict[str, Any]
-    hash: str
-    path: Path
-    written: bool
     changes: list[str] = field(default_factory=list)
 
 

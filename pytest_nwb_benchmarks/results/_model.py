@@ -19,19 +19,6 @@ from typing import Any
 from pytest_nwb_benchmarks.results._file_names import TIMESTAMP_FORMAT
 from pytest_nwb_benchmarks.results._schema import load_schema
 
-__all__ = [
-    "FIXED_KEYS",
-    "RESULT_FILE_VERSION",
-    "EnvironmentHeader",
-    "InvalidContent",
-    "MachineHeader",
-    "ResultFile",
-    "check_content",
-    "is_named_sample_value",
-    "is_number",
-    "normalise_timestamp",
-]
-
 _RESULT_SCHEMA = load_schema("result")
 _RESULT_PROPERTIES = _RESULT_SCHEMA["properties"]
 _MACHINE_SCHEMA = load_schema("machine")

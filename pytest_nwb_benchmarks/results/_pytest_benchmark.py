@@ -21,19 +21,6 @@ from typing import Any
 from pytest_nwb_benchmarks.results._file_names import TIMESTAMP_FORMAT
 from pytest_nwb_benchmarks.results._keys import benchmark_location, params_key, repr_without_address
 
-__all__ = [
-    "MEASURED_BY",
-    "OUR_EXTRA_INFO_KEY",
-    "PytestBenchmarkFileError",
-    "benchmark_entry",
-    "benchmark_id",
-    "combination_details",
-    "is_pytest_benchmark_json",
-    "json_safe",
-    "key_of_params",
-    "reduce_pytest_benchmark",
-]
-
 MEASURED_BY = "pytest-benchmark"
 # The key under which an exported file's ``extra_info`` names the benchmark id and parameter key.
 OUR_EXTRA_INFO_KEY = "nwb_benchmarks"

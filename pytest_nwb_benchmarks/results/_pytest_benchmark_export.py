@@ -31,8 +31,6 @@ from pytest_nwb_benchmarks.results._result_files import (
     replace_json_file,
 )
 
-__all__ = ["Export", "export_result_file", "main", "to_pytest_benchmark"]
-
 # Method-name prefixes of asv's timed benchmark types (``Time``/``Timeraw`` classes included).
 _TIMED_PREFIXES = ("time_", "timeraw_", "Time", "Timeraw")
 _OTHER_TYPES = (("peakmem", "peakmemory", "bytes"), ("mem", "memory", "bytes"), ("track", "track", "unit"))

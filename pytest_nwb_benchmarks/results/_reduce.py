@@ -18,16 +18,6 @@ from typing import Any
 from pytest_nwb_benchmarks.results._pytest_benchmark import PytestBenchmarkFileError
 from pytest_nwb_benchmarks.results._reduce_asv import AsvResultsError, ReducedResults, reduce_asv_results
 
-__all__ = [
-    "AsvResultsError",
-    "ReducedResults",
-    "find_asv_results_files",
-    "load_asv_results",
-    "main",
-    "reduce_asv_results",
-    "reduce_asv_results_file",
-]
-
 # asv writes these next to the results files; they hold no results.
 NOT_RESULTS_FILES = frozenset({"benchmarks.json", "machine.json"})
 

@@ -21,8 +21,6 @@ from typing import Any
 from pytest_nwb_benchmarks.results._file_names import TIMESTAMP_FORMAT
 from pytest_nwb_benchmarks.results._model import is_number
 
-__all__ = ["AsvResultsError", "ReducedResults", "reduce_asv_results"]
-
 SUPPORTED_VERSION = 2
 
 

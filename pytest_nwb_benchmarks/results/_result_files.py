@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from pytest_nwb_benchmarks.results._file_names import (
 from pytest_nwb_benchmarks.results._json_files import (
     dump_json,
     load_json_text,
-    replace_json_file,
+    replace_json_file,  # noqa: F401
     write_new_json_file,
 )
 from pytest_nwb_benchmarks.results._model import (
@@ -41,19 +42,6 @@ from pytest_nwb_benchmarks.results._model import (
     is_named_sample_value,
     is_number,
 )
-
-__all__ = [
-    "RESULT_FILE_VERSION",
-    "InvalidResultFile",
-    "ResultFile",
-    "iter_result_files",
-    "read_header_file",
-    "read_result_file",
-    "replace_json_file",
-    "write_header_file",
-    "write_new_json_file",
-    "write_result_file",
-]
 
 # How many one-second steps to try when a result file of the same name already exists.
 _MAX_TIMESTAMP_BUMPS = 120
@@ -266,6 +254,28 @@ def read_header_file(path: Path) -> MachineHeader | EnvironmentHeader:
         return model.from_content(content)
     except InvalidContent as error:
         raise InvalidResultFile(f"{path}: {error.problem} (at {error.json_path})") from None
+
+
+@dataclass
+class HeaderState:
+    """A machine or environment header as written (or found) in a results folder.
+
+    Attributes
+    ----------
+    header : dict
+        The header.
+    hash : str
+        Its hash.
+    path : pathlib.Path
+        ``<results_dir>/info_<kind>-<hash>.json``.
+    written : bool
+        True when the file was created by this call, False when it was already there.
+    """
+
+    header: dict[str, Any]
+    hash: str
+    path: Path
+    written: bool
 
 
 def write_header_file(results_dir: Path, kind: str, header: dict[str, Any], digest: str) -> tuple[Path, bool]:

@@ -19,8 +19,6 @@ import json
 from importlib import resources
 from typing import Any
 
-__all__ = ["SCHEMA_FILES", "first_schema_error", "load_schema", "schema_validator"]
-
 #: The schema file of each kind of file.
 SCHEMA_FILES: dict[str, str] = {
     "result": "result_file.schema.json",
@@ -55,17 +53,9 @@ def load_schema(kind: str) -> dict[str, Any]:
 
 
 def schema_validator(kind: str) -> Any:
-    """A :mod:`jsonschema` validator (draft 2020-12) of one kind of file; :mod:`jsonschema` must be installed.
+    """A :mod:`jsonschema` ``Draft202012Validator`` of :func:`load_schema`'s ``kind``, made on first use.
 
-    Parameters
-    ----------
-    kind : str
-        ``"result"``, ``"machine"`` or ``"environment"``.
-
-    Returns
-    -------
-    jsonschema.Draft202012Validator
-        One validator per kind, made on first use.
+    :mod:`jsonschema` must be installed.
     """
     return _validator(kind)
 

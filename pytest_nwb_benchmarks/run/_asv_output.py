@@ -11,16 +11,6 @@ from typing import Any
 
 from pytest_nwb_benchmarks.collect._case import Case
 
-__all__ = [
-    "asv_output_sections",
-    "bench_expression",
-    "combination_text",
-    "combinations_of",
-    "last_error_line",
-    "rounds_of",
-    "tidy_progress_line",
-]
-
 _PROGRESS = re.compile(r"^\[\s*[0-9]+(?:\.[0-9]+)?%\] (?P<dots>·+) (?P<rest>.*)$")
 # asv's benchmark names are dotted paths (module.function or module.Class.method).
 _BENCHMARK_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+$")

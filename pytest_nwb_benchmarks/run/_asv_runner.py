@@ -47,8 +47,6 @@ from pytest_nwb_benchmarks.run._asv_output import (
     tidy_progress_line,
 )
 
-__all__ = ["AsvRunner", "AsvUnavailable", "asv_output_sections", "bench_expression"]
-
 # Never asv's own results folder (``.asv/intermediate_results``): this one is emptied before each run.
 RUN_RESULTS = Path(".asv") / "pytest_run_results"
 # asv starts and discovers the suite before it times anything; allow for that on top of the

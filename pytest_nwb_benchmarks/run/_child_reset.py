@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["child_resets", "register_child_reset", "run_child_resets"]
-
 _RESETS: list[Callable[[], None]] = []
 
 

@@ -6,8 +6,6 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CommitInfo", "current_commit"]
-
 
 @dataclass(frozen=True)
 class CommitInfo:

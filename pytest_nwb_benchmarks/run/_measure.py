@@ -26,19 +26,9 @@ from typing import Any
 
 from pytest_nwb_benchmarks.collect._benchmark import Benchmark
 from pytest_nwb_benchmarks.collect._benchmark_types import is_skip_not_implemented
-from pytest_nwb_benchmarks.run._measurers import RoundSettings, maxrss_bytes, measurer_for
+from pytest_nwb_benchmarks.run._measurers import RoundSettings, maxrss_bytes, measurer_for  # noqa: F401
 from pytest_nwb_benchmarks.run._precision import PrecisionSettings
-from pytest_nwb_benchmarks.run._round import SETUP_SEMANTICS, Hooks, RoundResult
-
-__all__ = [
-    "SETUP_SEMANTICS",
-    "RoundResult",
-    "describe_error",
-    "format_user_traceback",
-    "maxrss_bytes",
-    "measure_round",
-]
-
+from pytest_nwb_benchmarks.run._round import SETUP_SEMANTICS, Hooks, RoundResult  # noqa: F401
 
 _HARNESS_FILES = (os.path.dirname(os.path.abspath(__file__)) + os.sep, timeit.__file__, "<timeit-src>")
 

@@ -20,8 +20,6 @@ from pytest_nwb_benchmarks.run._round import Hooks, RoundResult
 from pytest_nwb_benchmarks.run._sampling import repeat_limits, sample_times, wall_clock, warmup_time
 from pytest_nwb_benchmarks.run._timers import FreshInterpreterTimer, PerCallTimer
 
-__all__ = ["MEASURERS", "Measurer", "RoundSettings", "maxrss_bytes", "measurer_for"]
-
 
 @dataclass(frozen=True)
 class RoundSettings:

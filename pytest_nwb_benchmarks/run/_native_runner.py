@@ -17,8 +17,6 @@ from pytest_nwb_benchmarks.run._measure import SETUP_SEMANTICS, RoundResult
 from pytest_nwb_benchmarks.run._precision import PrecisionSettings, precision_record, prepare_ranks
 from pytest_nwb_benchmarks.run._worker import CACHE_FILE_NAME, Request, default_launch_method, launch, measure_here
 
-__all__ = ["DEBUG_OVERRIDES", "NativeRunner"]
-
 # asv's --quick: one call, one sample, no warm-up, one round.
 DEBUG_OVERRIDES: dict[str, Any] = {"number": 1, "repeat": 1, "warmup_time": 0.0, "rounds": 1}
 

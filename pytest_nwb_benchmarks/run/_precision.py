@@ -27,18 +27,6 @@ from typing import Any
 
 from pytest_nwb_benchmarks.utils._statistics import interquartile_range, median
 
-__all__ = [
-    "PRECISION_ATTRIBUTES",
-    "MedianInterval",
-    "PrecisionSettings",
-    "StopRule",
-    "median_interval",
-    "order_statistic_ranks",
-    "precision_record",
-    "prepare_ranks",
-    "settings_dict",
-]
-
 #: Benchmark attributes (asv style: function, class or module level) and their built-in defaults.
 PRECISION_ATTRIBUTES: dict[str, float | int] = {
     "precision_target": 0.05,  # relative half-width of the median's interval; 0 switches the rule off

@@ -8,8 +8,6 @@ import pytest
 
 from pytest_nwb_benchmarks.utils._options import setting
 
-__all__ = ["PRECISION_OPTIONS", "precision_runner_options"]
-
 # attribute -> (option, ini name, help)
 PRECISION_OPTIONS: dict[str, tuple[str, str, str]] = {
     "precision_target": (

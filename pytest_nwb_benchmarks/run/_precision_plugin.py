@@ -18,15 +18,13 @@ from pytest_nwb_benchmarks.run._precision import PRECISION_ATTRIBUTES
 from pytest_nwb_benchmarks.run._precision_options import PRECISION_OPTIONS
 from pytest_nwb_benchmarks.run._session import recorded_rows
 from pytest_nwb_benchmarks.run._system_check import SystemCheck, check_system
-from pytest_nwb_benchmarks.utils._options import setting
-
-__all__: list[str] = []
+from pytest_nwb_benchmarks.utils._options import option_group, setting
 
 _CHECK = pytest.StashKey[SystemCheck]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("nwb-benchmarks", "ASV-style benchmarks (pytest-nwb-benchmarks)")
+    group = option_group(parser)
     for name, (option, ini, text) in PRECISION_OPTIONS.items():
         default = PRECISION_ATTRIBUTES[name]
         group.addoption(

@@ -27,13 +27,14 @@ from pytest_nwb_benchmarks.results._pytest_benchmark import (
     key_of_params,
 )
 from pytest_nwb_benchmarks.run._session import bench_session
+from pytest_nwb_benchmarks.utils._options import option_group
 
 _JSON_LINES = pytest.StashKey[list[str]]()
 _SEEN_KEYS = pytest.StashKey[dict[str, set[str]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("nwb-benchmarks", "ASV-style benchmarks (pytest-nwb-benchmarks)")
+    group = option_group(parser)
     group.addoption(
         "--nwb-benchmark-json",
         default=None,

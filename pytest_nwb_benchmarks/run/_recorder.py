@@ -9,8 +9,6 @@ from pytest_nwb_benchmarks.collect._case import Case, Outcome
 from pytest_nwb_benchmarks.report._summary import SummaryRow
 from pytest_nwb_benchmarks.run._precision import precision_record
 
-__all__ = ["RunRecorder", "WrittenFiles"]
-
 
 class WrittenFiles:
     """The files a run wrote and what the headers had to say."""

@@ -7,8 +7,6 @@ from typing import Any
 
 from pytest_nwb_benchmarks.collect._benchmark import Benchmark
 
-__all__ = ["SETUP_SEMANTICS", "Hooks", "RoundResult"]
-
 SETUP_SEMANTICS = {
     "call": "asv_runner>=0.3: setup and teardown around every timed call",
     "sample": "asv_runner<=0.2: setup and teardown around every sample of `number` calls",

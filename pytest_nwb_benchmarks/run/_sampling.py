@@ -14,8 +14,6 @@ from pytest_nwb_benchmarks.collect._benchmark import Benchmark
 from pytest_nwb_benchmarks.run._precision import StopRule
 from pytest_nwb_benchmarks.run._round import Hooks
 
-__all__ = ["repeat_limits", "sample_times", "wall_clock", "warmup_time"]
-
 wall_clock = timeit.default_timer
 
 

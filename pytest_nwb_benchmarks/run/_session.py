@@ -21,8 +21,6 @@ from pytest_nwb_benchmarks.run._recorder import RunRecorder, WrittenFiles
 from pytest_nwb_benchmarks.run._xdist import XdistSwitchedOff
 from pytest_nwb_benchmarks.utils._options import setting
 
-__all__ = ["BenchSession", "BenchSettings", "bench_session", "recorded_rows", "results_dir"]
-
 _SESSION = pytest.StashKey["BenchSession"]()
 
 

@@ -24,8 +24,6 @@ from typing import Any
 
 import psutil
 
-__all__ = ["Finding", "SystemCheck", "check_system", "main"]
-
 _SYS_CPU = Path("/sys/devices/system/cpu")
 #: Other processes using more than this share of one CPU during the check are named.
 BUSY_PROCESS_PERCENT = 10.0

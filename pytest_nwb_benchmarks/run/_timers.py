@@ -10,8 +10,6 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["FreshInterpreterTimer", "PerCallTimer"]
-
 
 class PerCallTimer:
     """A ``timeit.Timer`` look-alike that re-runs setup before each call and times only the calls."""

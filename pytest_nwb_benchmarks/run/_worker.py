@@ -39,8 +39,6 @@ from pytest_nwb_benchmarks.run._child_reset import run_child_resets
 from pytest_nwb_benchmarks.run._measure import RoundResult, describe_error, format_user_traceback, measure_round
 from pytest_nwb_benchmarks.run._precision import PrecisionSettings
 
-__all__ = ["Request", "Response", "default_launch_method", "execute", "launch", "measure_here"]
-
 CACHE_FILE_NAME = "cache.pickle"
 
 

@@ -22,8 +22,6 @@ from typing import Any
 
 import pytest
 
-__all__ = ["RefusedInWorker", "XdistSwitchedOff", "in_worker", "switch_off_requested", "switch_off_resolved"]
-
 # Options of pytest-xdist that ask for distribution (as typed; short ones may carry their value).
 _LONG_FLAGS = ("--numprocesses", "--maxprocesses", "--tx", "--dist")
 _SHORT_FLAGS = ("-n", "-d")

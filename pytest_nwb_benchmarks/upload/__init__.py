@@ -5,10 +5,14 @@ Public names: :func:`upload_result_files`, :class:`UploadOutcome`, :class:`Uploa
 ``pytest_nwb_benchmarks.upload._upload_plugin``; the command is ``nwb-benchmarks upload``.
 """
 
-from __future__ import annotations
+from pytest_nwb_benchmarks.utils._lazy import lazy_exports
 
-from pytest_nwb_benchmarks.upload._outcome import UploadOutcome
-from pytest_nwb_benchmarks.upload._tracker import UploadTracker, UploadTrackerError
-from pytest_nwb_benchmarks.upload._upload import upload_result_files
-
-__all__ = ["UploadOutcome", "UploadTracker", "UploadTrackerError", "upload_result_files"]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "._outcome": ["UploadOutcome"],
+        "._tracker": ["UploadTracker", "UploadTrackerError"],
+        "._upload": ["upload_result_files"],
+    },
+)
+__all__ = __dir__()

@@ -18,8 +18,6 @@ import requests
 
 from pytest_nwb_benchmarks.upload._outcome import FAILED, PENDING, UNCHANGED, UPLOADED, UploadOutcome
 
-__all__ = ["TOKEN_ENV", "Attempt", "judge", "send"]
-
 TOKEN_ENV = "NWB_BENCHMARKS_UPLOAD_TOKEN"
 
 # The server's explanations can list every accepted file name; a summary line needs less.

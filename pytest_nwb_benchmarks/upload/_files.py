@@ -12,8 +12,6 @@ from pathlib import Path
 
 from pytest_nwb_benchmarks.results._file_names import InvalidFileName, ParsedFileName, parse_file_name
 
-__all__ = ["classify", "find_result_files", "referenced_headers", "upload_order"]
-
 
 def classify(name: str) -> ParsedFileName | None:
     """Tell what a file name is (a header or a result file), or None for any other name.

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["FAILED", "PENDING", "SKIPPED", "UNCHANGED", "UPLOADED", "UploadOutcome", "summarize"]
-
 # The outcomes of one file. Everything but FAILED means the server has the file.
 UPLOADED = "uploaded"
 PENDING = "pending push"

@@ -17,8 +17,6 @@ from pathlib import Path
 
 from pytest_nwb_benchmarks.utils._paths import benchmarks_home
 
-__all__ = ["UploadTracker", "UploadTrackerError", "normalize_server_url"]
-
 
 class UploadTrackerError(ValueError):
     """The upload tracker file cannot be read."""

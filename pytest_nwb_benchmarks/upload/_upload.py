@@ -21,26 +21,9 @@ from pathlib import Path
 import requests
 
 from pytest_nwb_benchmarks.upload._client import TOKEN_ENV, judge, send
-from pytest_nwb_benchmarks.upload._files import classify, find_result_files, referenced_headers, upload_order
+from pytest_nwb_benchmarks.upload._files import classify, find_result_files, referenced_headers, upload_order  # noqa: F401
 from pytest_nwb_benchmarks.upload._outcome import FAILED, SKIPPED, UploadOutcome, summarize
 from pytest_nwb_benchmarks.upload._tracker import UploadTracker, UploadTrackerError, normalize_server_url
-
-__all__ = [
-    "DEFAULT_ATTEMPTS",
-    "DEFAULT_BACKOFF",
-    "SERVER_URL_ENV",
-    "TOKEN_ENV",
-    "UploadOutcome",
-    "UploadTracker",
-    "UploadTrackerError",
-    "classify",
-    "find_result_files",
-    "main",
-    "normalize_server_url",
-    "referenced_headers",
-    "summarize",
-    "upload_result_files",
-]
 
 SERVER_URL_ENV = "NWB_BENCHMARKS_UPLOAD_URL"
 ATTEMPTS_ENV = "NWB_BENCHMARKS_UPLOAD_ATTEMPTS"

@@ -28,7 +28,7 @@ from pytest_nwb_benchmarks.upload._upload import (
     summarize,
     upload_result_files,
 )
-from pytest_nwb_benchmarks.utils._options import setting
+from pytest_nwb_benchmarks.utils._options import option_group, setting
 
 # Set when an upload during a benchmark run failed, so that the run's exit status says so.
 _UPLOAD_FAILED = pytest.StashKey[bool]()
@@ -37,7 +37,7 @@ _REPORT = pytest.StashKey[list[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("nwb-benchmarks", "ASV-style benchmarks (pytest-nwb-benchmarks)")
+    group = option_group(parser)
     group.addoption(
         "--nwb-upload",
         action="store_true",

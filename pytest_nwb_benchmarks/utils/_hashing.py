@@ -6,8 +6,6 @@ import hashlib
 import json
 from typing import Any
 
-__all__ = ["canonical_json", "sha1_hash"]
-
 
 def canonical_json(obj: Any) -> str:
     """Serialize ``obj`` to one canonical JSON text.

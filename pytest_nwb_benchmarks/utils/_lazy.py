@@ -7,10 +7,9 @@ every module it names would load pytest into them (and count its memory in ``pea
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
-
-__all__ = ["lazy_exports"]
 
 
 def lazy_exports(
@@ -23,19 +22,23 @@ def lazy_exports(
     package : str
         The package's ``__name__``.
     modules : dict
-        ``{module relative to the package: its public names}`` (``{"._case": ["Case", "Outcome"]}``).
+        ``{module relative to the package (or absolute): its public names}``
+        (``{"._case": ["Case", "Outcome"]}``). This is the one list of the package's public names.
 
     Returns
     -------
     tuple
-        ``(__getattr__, __dir__)`` for the package's namespace; ``__dir__()`` is its ``__all__``.
+        ``(__getattr__, __dir__)`` for the package's namespace; ``__dir__()`` is its ``__all__``. A name,
+        once imported, is kept in the package's namespace, so it is looked up only once.
     """
     exports = {name: module for module, names in modules.items() for name in names}
 
     def __getattr__(name: str) -> Any:
         if name not in exports:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(exports[name], package), name)
+        value = getattr(importlib.import_module(exports[name], package), name)
+        setattr(sys.modules[package], name, value)
+        return value
 
     def __dir__() -> list[str]:
         return sorted(exports)

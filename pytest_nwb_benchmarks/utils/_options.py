@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 
-__all__ = ["setting"]
-
 
 def setting(
     config: pytest.Config,
@@ -50,3 +48,19 @@ def setting(
         if value is not None and not (isinstance(value, str) and not value.strip()):
             return value
     return default
+
+
+def option_group(parser: pytest.Parser) -> pytest.OptionGroup:
+    """The command-line group that every part of the harness adds its ``--nwb-*`` options to.
+
+    Parameters
+    ----------
+    parser : pytest.Parser
+        The parser handed to ``pytest_addoption``.
+
+    Returns
+    -------
+    pytest.OptionGroup
+        The ``nwb-benchmarks`` group.
+    """
+    return parser.getgroup("nwb-benchmarks", "ASV-style benchmarks (pytest-nwb-benchmarks)")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["benchmarks_home", "cache_dir"]
-
 
 def benchmarks_home() -> Path:
     """Return the user's benchmarks home (``NWB_BENCHMARKS_HOME`` or ``~/.nwb_benchmarks``).

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["interquartile_range", "median", "quantile"]
-
 
 def quantile(samples: Sequence[float], fraction: float) -> float:
     """Return the ``fraction`` quantile of ``samples`` with linear interpolation between order statistics.

@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["patch_urllib"]
-
 
 def _request_size(request: Any) -> int:
     selector = request.selector or "/"
