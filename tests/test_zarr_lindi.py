@@ -316,6 +316,9 @@ def test_skips_say_why(suite: ServerInfo, monkeypatch: pytest.MonkeyPatch) -> No
 
     with pytest.raises(NotImplementedError, match="lists folders"):
         resolve_format_asset("ecephys-uncompressed", "ZarrPynwbHttpsUnconsolidated", 0)
+    with pytest.raises(NotImplementedError, match="outlasts the benchmark's timeout"):
+        resolve_format_asset("icephys-uncompressed", "ZarrPynwbS3Unconsolidated", 20)
+    assert resolve_format_asset("icephys-uncompressed", "ZarrPynwbS3Unconsolidated", 0).s3_url  # runs at 0 ms
     monkeypatch.setenv("NWB_BENCHMARKS_NETWORK", "proxy")
     with pytest.raises(NotImplementedError, match="chunk requests"):
         tracking_reader("LindiPynwbRemoteJson")

@@ -94,8 +94,9 @@ def resolve_format_asset(name: str, method: str, latency_ms: int = 0) -> FormatA
     ------
     NotImplementedError
         On the ``dandi`` target (the archive publishes these assets as HDF5 only), when the optional
-        packages are missing, or for a method that cannot work (hdmf-zarr over HTTP without consolidated
-        metadata): all are skips, with the reason.
+        packages are missing, for a method that cannot work (hdmf-zarr over HTTP without consolidated
+        metadata), or one that cannot finish within its timeout (hdmf-zarr over S3 without consolidated
+        metadata on the metadata-heavy icephys file, with added latency): all are skips, with the reason.
     StreamingServerUnavailable
         If a remote method runs without the streaming server.
     """
@@ -113,6 +114,10 @@ def resolve_format_asset(name: str, method: str, latency_ms: int = 0) -> FormatA
     from pytest_nwb_benchmarks.nwb._nwb_files import nwb_file_spec, nwb_root
 
     case, compression = parse_asset_name(name)
+    if method == "ZarrPynwbS3Unconsolidated" and case == "icephys" and latency_ms > 0:
+        from pytest_nwb_benchmarks.nwb._zarr_readers import HDMF_ZARR_S3_UNCONSOLIDATED_METADATA_HEAVY
+
+        raise NotImplementedError(HDMF_ZARR_S3_UNCONSOLIDATED_METADATA_HEAVY)
     spec = nwb_file_spec(case, compression)
     common = {"name": name, "method": method, "dataset_path": spec.object_path, "object_name": spec.nwb_object_name}
     if method.startswith("Zarr"):
