@@ -125,6 +125,28 @@ class Ingestor:
                     raise
                 return self._catch_up_locked(rebuild, push_wait)
 
+    def pending_files(self) -> tuple[str | None, str | None, int]:
+        """The results store's head, the results commit the tables reflect, and the stored files between.
+
+        Returns
+        -------
+        tuple of (str or None, str or None, int)
+            The head, the tables' commit, and how many files of the three kinds changed in
+            between (not yet in the tables); 0 when the tables are at the head.
+        """
+        head = self.results.head_commit()
+        ingested = Manifest.read(self.tables_dir).results_commit
+        if head == ingested or head is None:
+            return head, ingested, 0
+        repo = git.Repo(self.results.clone_dir)
+        try:
+            if ingested is None:
+                raise git.GitCommandError("diff", 1)
+            output = repo.git.diff("--name-only", "--no-renames", "-z", ingested, head)
+        except git.GitCommandError:  # no tables yet, or another history: everything is pending
+            output = repo.git.ls_tree("-r", "--name-only", "-z", head)
+        return head, ingested, sum(1 for _ in self._ingestible([path for path in output.split("\0") if path]))
+
     # ------------------------------------------------------------------ planning
 
     def _changes(self, manifest: Manifest, head: str | None) -> tuple[list[str], list[str], bool]:

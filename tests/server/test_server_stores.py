@@ -82,6 +82,7 @@ def test_tables(tmp_path):
         name, content = result_content(index)
         content["results"]["time_read.ReadBenchmark.time_read"]["('local',)"] = [scale, scale * 1.2, None]
         service.contribute(name, content)
+    assert service.updater.wait_idle(60)
     assert service.queries.counts() == {"samples": 2 * (2 + 2), "machines": 0, "environments": 0, "runs": 2}
     samples = pd.read_parquet(service.database.clone_dir / "tables" / "samples")
     assert isinstance(samples["timestamp"].dtype, pd.DatetimeTZDtype)
