@@ -90,7 +90,8 @@ class ResultsService:
         puts it into the tables runs afterwards and serves every upload committed meanwhile.
         """
         outcome = self.results.write_json(store_path(name), content, f"Add {name}")
-        if outcome.status == "stored":
+        if outcome.status != "validated":
+            # Also after "unchanged": the commit's pull may have brought other servers' files.
             self.updater.request()
         return outcome
 
