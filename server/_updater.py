@@ -75,15 +75,18 @@ class DatabaseUpdater:
             self._stopped = True
             self._cond.notify_all()
 
+    def _next(self) -> int | None:
+        """Wait for an announcement not yet covered; return the count a round now covers (None: stop)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._stopped or self._served < self._asked)
+            if self._stopped:
+                return None
+            self._running = True
+            return self._asked
+
     def _run(self) -> None:
-        delay = _RETRY_FIRST
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._stopped or self._served < self._asked)
-                if self._stopped:
-                    return
-                covered = self._asked
-                self._running = True
+        pause = _RETRY_FIRST
+        while (covered := self._next()) is not None:
             failure = self._round()
             with self._cond:
                 self._running = False
@@ -92,14 +95,14 @@ class DatabaseUpdater:
                     self._served = max(self._served, covered)
                     self.rounds += 1
                 self._cond.notify_all()
+                if failure is not None:
+                    # Retried after the pause (or at stop); the files stay committed meanwhile.
+                    self._cond.wait_for(lambda: self._stopped, pause)
             if failure is None:
-                delay = _RETRY_FIRST
+                pause = _RETRY_FIRST
                 self.after_round()
-                continue
-            with self._cond:
-                # A failed round is retried after the pause (or at stop); the files stay committed.
-                self._cond.wait_for(lambda: self._stopped, delay)
-            delay = min(delay * 2, _RETRY_LONGEST)
+            else:
+                pause = min(pause * 2, _RETRY_LONGEST)
 
     def _round(self) -> str | None:
         try:
