@@ -115,7 +115,8 @@ class ResultsService:
     def update_database(self, rebuild: bool = False) -> DatabaseOutcome:
         """Pull the results store, ingest what the tables lack (or everything, with ``rebuild``) and commit."""
         self.refresh()
-        outcome: IngestOutcome = self.ingestor.catch_up(rebuild=rebuild)
+        # Always pulled: tables another server published meanwhile are found (and ours rebased or rebuilt) here.
+        outcome: IngestOutcome = self.ingestor.catch_up(rebuild=rebuild, fresh_within=0.0)
         write = outcome.write
         if write is None:
             state = self.database.sync()
