@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from server._ingest import Ingestor
 
 logger = logging.getLogger("server.updater")
 
+#: A round starts once no commit was announced for SETTLE seconds, or SETTLE_LONGEST after the first.
+SETTLE = 0.2
+SETTLE_LONGEST = 1.0
 #: Pause before the first retry of a failed update, and the longest pause.
 _RETRY_FIRST = 1.0
 _RETRY_LONGEST = 60.0
@@ -79,6 +83,12 @@ class DatabaseUpdater:
         """Wait for an announcement not yet covered; return the count a round now covers (None: stop)."""
         with self._cond:
             self._cond.wait_for(lambda: self._stopped or self._served < self._asked)
+            # Let a burst settle a little (bounded): one larger round costs less than several small ones.
+            deadline = time.monotonic() + SETTLE_LONGEST
+            while not self._stopped and time.monotonic() < deadline:
+                seen = self._asked
+                if not self._cond.wait_for(lambda seen=seen: self._stopped or self._asked > seen, SETTLE):
+                    break
             if self._stopped:
                 return None
             self._running = True
