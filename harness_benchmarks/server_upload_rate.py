@@ -7,8 +7,10 @@ Run from the repository root, e.g.::
 
 It starts one waitress server process on 127.0.0.1 (an ephemeral port) with a fresh home and its
 default bare remote, sends the uploads from client processes (each with threads), then checks that
-every file reached the remote exactly once and that ``git fsck`` finds nothing. It prints one JSON
-line: uploads, seconds, accepted uploads per second, commits, losses and the fsck verdict. Figures
+every file reached the remote exactly once and that ``git fsck`` finds nothing. Uploads are answered
+once committed; the tables catch up in the background, and the tool also waits for that (polling
+``/data/database-status``). It prints one JSON line: uploads, seconds, accepted uploads per second,
+when the tables held every run, commits, losses and the fsck verdict. Figures
 depend on the machine and its load; repeat a run to see the spread.
 """
 
@@ -86,6 +88,24 @@ def _git_count(bare: Path, *args: str) -> str:
     ).stdout.strip()
 
 
+def tables_caught_up(url: str, started: float, timeout: float = 600.0) -> tuple[float | None, int]:
+    """Poll the database status until the tables hold every committed file; seconds since ``started`` and runs.
+
+    Uploads are answered before the tables hold them (the update runs in the background), so this
+    is the time until a reader sees the last upload; None when the tables did not catch up in time.
+    """
+    import requests
+
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        status = requests.get(f"{url}/data/database-status", timeout=60).json()
+        if status["pending_files"] == 0 and not status["updating"]:
+            seconds = round(time.perf_counter() - started, 2)
+            return seconds, len(requests.get(f"{url}/data/runs", params={"limit": 100000}, timeout=60).json())
+        time.sleep(0.1)
+    return None, 0
+
+
 def measure(clients: int, uploads: int, kind: str, server_threads: int, client_processes: int) -> dict[str, Any]:
     """Start a server, upload concurrently, check the remote; return the figures."""
     home = Path(tempfile.mkdtemp(prefix="nwb-upload-rate-"))
@@ -109,6 +129,7 @@ def measure(clients: int, uploads: int, kind: str, server_threads: int, client_p
                 for item in part
             ]
         elapsed = time.perf_counter() - started
+        caught_up, in_tables = tables_caught_up(url, started)
         bare = home / "home" / "remotes" / "results.git"
         stored = _git_count(bare, "ls-tree", "-r", "--name-only", "main").splitlines()
         fsck = subprocess.run(
@@ -125,6 +146,8 @@ def measure(clients: int, uploads: int, kind: str, server_threads: int, client_p
             "pushed_when_answered": sum(1 for _, _, pushed in outcomes if pushed),
             "on_remote": len(set(stored)),
             "lost": uploads - len(set(stored)),
+            "tables_caught_up_seconds": caught_up,
+            "runs_in_tables": in_tables,
             "commits": int(_git_count(bare, "rev-list", "--count", "main") or 0),
             "fsck_clean": fsck.returncode == 0 and not fsck.stdout.strip(),
         }
@@ -145,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     figures = measure(args.clients, args.uploads, args.kind, args.server_threads, args.client_processes)
     print(json.dumps(figures))
-    return 0 if figures["lost"] == 0 and figures["fsck_clean"] else 1
+    complete = figures["runs_in_tables"] == figures["uploads"]
+    return 0 if figures["lost"] == 0 and figures["fsck_clean"] and complete else 1
 
 
 if __name__ == "__main__":

@@ -140,6 +140,9 @@ def contribute() -> tuple[Response, int]:
         "pushed": outcome.pushed,
         "message": outcome.message,
         "debug": service().config.debug,
+        # The tables catch up in the background: GET /data/database-status says when they hold the file.
+        "database": "pending" if outcome.status == "stored" else "unchanged",
+        "run": name.removesuffix(".json") if parsed.kind == "result" else None,
     }
     # "validated" (debug mode) is a 201 too: the client did everything right.
     return jsonify(payload), 200 if outcome.status == "unchanged" else 201
@@ -264,6 +267,12 @@ def benchmark_samples(benchmark: str) -> tuple[Response, int] | Response:
         column: request.args[column] for column in ("machine", "params", "variable", "run") if column in request.args
     }
     return _paged(queries.samples(benchmark, filters, limit, offset), limit, offset)
+
+
+@api.get("/data/database-status")
+def database_status() -> Response:
+    """How many committed files the tables do not hold yet (poll it for read-after-write)."""
+    return jsonify(service().database_status())
 
 
 @api.get("/health")

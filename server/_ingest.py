@@ -87,7 +87,9 @@ class Ingestor:
         """The ``tables/`` folder of the database store's clone."""
         return self.database.clone_dir / "tables"
 
-    def catch_up(self, rebuild: bool = False, push_wait: float | None = None) -> IngestOutcome:
+    def catch_up(
+        self, rebuild: bool = False, push_wait: float | None = None, fresh_within: float = 1.0
+    ) -> IngestOutcome:
         """Ingest what changed in the results store since the tables were last written, and commit.
 
         Parameters
@@ -97,6 +99,8 @@ class Ingestor:
         push_wait : float, optional
             Seconds to wait for the database store's push (default: the store's push wait; the
             tables are readable here once committed, and the pusher keeps trying regardless).
+        fresh_within : float
+            Skip pulling the database store when it was pulled less than this many seconds ago.
 
         Returns
         -------
@@ -112,7 +116,7 @@ class Ingestor:
             try:
                 # Under a stream of uploads, one fetch a second serves them all (a push that the
                 # remote refuses because it moved meanwhile is fetched, rebased and retried anyway).
-                self.database.sync(fresh_within=1.0, push_wait=push_wait)
+                self.database.sync(fresh_within=fresh_within, push_wait=push_wait)
             except StoreError:
                 # Our unpublished tables cannot be rebased onto another server's: they are derived
                 # data, so take the remote's and bring them up to date from there.
@@ -124,6 +128,28 @@ class Ingestor:
                 if self.database.reset_to_remote() is not None:
                     raise
                 return self._catch_up_locked(rebuild, push_wait)
+
+    def pending_files(self) -> tuple[str | None, str | None, int]:
+        """The results store's head, the results commit the tables reflect, and the stored files between.
+
+        Returns
+        -------
+        tuple of (str or None, str or None, int)
+            The head, the tables' commit, and how many files of the three kinds changed in
+            between (not yet in the tables); 0 when the tables are at the head.
+        """
+        head = self.results.head_commit()
+        ingested = Manifest.read(self.tables_dir).results_commit
+        if head == ingested or head is None:
+            return head, ingested, 0
+        repo = git.Repo(self.results.clone_dir)
+        try:
+            if ingested is None:
+                raise git.GitCommandError("diff", 1)
+            output = repo.git.diff("--name-only", "--no-renames", "-z", ingested, head)
+        except git.GitCommandError:  # no tables yet, or another history: everything is pending
+            output = repo.git.ls_tree("-r", "--name-only", "-z", head)
+        return head, ingested, sum(1 for _ in self._ingestible([path for path in output.split("\0") if path]))
 
     # ------------------------------------------------------------------ planning
 

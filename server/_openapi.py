@@ -105,6 +105,8 @@ def openapi_document() -> dict[str, Any]:
                         "pushed": {"type": "boolean"},
                         "message": {"type": "string"},
                         "debug": {"type": "boolean"},
+                        "database": {"type": "string", "enum": ["pending", "unchanged"]},
+                        "run": {"type": "string", "nullable": True},
                     },
                 },
                 **{
@@ -248,6 +250,12 @@ def openapi_document() -> dict[str, Any]:
                         "200": {"description": "The threshold and one entry per confirmed step"},
                         "400": _error_response("A bad threshold"),
                     },
+                }
+            },
+            "/data/database-status": {
+                "get": {
+                    "summary": "How far the tables lag behind the results store (uploads are ingested in the background)",
+                    "responses": {"200": {"description": "pending_files: committed files not yet in the tables"}},
                 }
             },
             "/health": {

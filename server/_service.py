@@ -14,6 +14,7 @@ from server._database import store_path
 from server._ingest import Ingestor, IngestOutcome
 from server._queries import Queries
 from server._stores import GitStore, WriteOutcome
+from server._updater import DatabaseUpdater
 
 logger = logging.getLogger("server")
 
@@ -28,64 +29,6 @@ class DatabaseOutcome:
     files_read: int = 0
     rebuilt: bool = False
     problems: int = 0
-
-
-class IngestRounds:
-    """Ingests asked for by concurrent uploads, run as few times as they can be: one round serves many.
-
-    An upload asks for a round once its file is committed, and waits for the first round that
-    *starts* after that (it reads the results store's head then, so it sees the file). The thread
-    that finds no round running runs one itself (it covers every ask made so far); the others wait.
-    Under load, one ingest (one chunk, one commit of the tables) serves every upload committed
-    meanwhile instead of each upload running its own ingest in turn.
-
-    Parameters
-    ----------
-    ingestor : Ingestor
-        What a round runs (:meth:`Ingestor.catch_up`).
-    """
-
-    def __init__(self, ingestor: Ingestor, after_round: Callable[[], None] = lambda: None) -> None:
-        self.ingestor = ingestor
-        self.after_round = after_round
-        self._cond = threading.Condition()
-        self._asked = 0  # tickets handed out
-        self._served = 0  # every ticket up to this one has had its round
-        self._running = False
-        #: Rounds run so far (tests and benchmarks read it).
-        self.rounds = 0
-
-    def ingest_after_write(self, name: str) -> None:
-        """Wait until a round that started after this call has ingested (or failed; it is logged)."""
-        with self._cond:
-            self._asked += 1
-            ticket = self._asked
-            while self._served < ticket:
-                if self._running:
-                    self._cond.wait()
-                    continue
-                self._running = True
-                covered = self._asked
-                self._cond.release()
-                try:
-                    self._round(name)
-                finally:
-                    self._cond.acquire()
-                    self._running = False
-                    self._served = max(self._served, covered)
-                    self.rounds += 1
-                    self._cond.notify_all()
-                    self.after_round()
-
-    def _round(self, name: str) -> None:
-        try:
-            # The uploads wait for the tables' commit, not for the database store's push: derived
-            # data, which the pusher delivers in the background and a rebuild can always recreate.
-            self.ingestor.catch_up(push_wait=0.0)
-        except Exception:  # noqa: BLE001 - whatever failed, the uploads themselves succeeded
-            # The files are stored (that is what the clients asked for); the tables catch up with
-            # the next upload or POST /data/update-database.
-            logger.exception("ingesting uploads (the last asked for: %s) into the database failed", name)
 
 
 class ResultsService:
@@ -104,7 +47,9 @@ class ResultsService:
         self.database = GitStore("database", config.home, config.database_remote, debug=config.debug, **timing)
         self.ingestor = Ingestor(self.results, self.database, config.home)
         self.queries = Queries(self.database.clone_dir / "tables")
-        self.ingest_rounds = IngestRounds(self.ingestor, self.warm_up)
+        # Files committed but not yet in the tables (e.g. before a restart) are ingested at start.
+        self.updater = DatabaseUpdater(self.ingestor, self.warm_up)
+        self.updater.request()
         self._warming = threading.Lock()
         #: Called last by a warm-up (the app sets it: the comparison's runs, read in its context).
         self.warm_more: Callable[[], object] = lambda: None
@@ -133,19 +78,35 @@ class ResultsService:
             self._warming.release()
 
     def close(self) -> None:
-        """Stop the stores' background threads."""
+        """Stop the background threads (the database update, the stores')."""
+        self.updater.stop()
         self.results.close()
         self.database.close()
 
     def contribute(self, name: str, content: Any) -> WriteOutcome:
-        """Store one validated file in the results store, then ingest it into the tables."""
-        path = store_path(name)
-        outcome = self.results.write_json(path, content, f"Add {name}")
-        if outcome.status == "stored":
-            # Answered once the tables hold the file (a page read next shows it), through a round
-            # shared with the uploads committed meanwhile.
-            self.ingest_rounds.ingest_after_write(name)
+        """Store one validated file in the results store; the tables catch up in the background.
+
+        Answered once the file is committed (the durability promise); the database update that
+        puts it into the tables runs afterwards and serves every upload committed meanwhile.
+        """
+        outcome = self.results.write_json(store_path(name), content, f"Add {name}")
+        if outcome.status != "validated":
+            # Also after "unchanged": the commit's pull may have brought other servers' files.
+            self.updater.request()
         return outcome
+
+    def database_status(self) -> dict[str, Any]:
+        """How far the tables lag behind the results store (``pending_files`` 0: they hold every file)."""
+        head, ingested, pending = self.ingestor.pending_files()
+        return {
+            "state": "pending" if pending else "current",
+            "pending_files": pending,
+            "results_commit": head,
+            "tables_results_commit": ingested,
+            "updating": self.updater.busy,
+            "rounds": self.updater.rounds,
+            "last_error": self.updater.last_error,
+        }
 
     def refresh(self) -> None:
         """Pull the results store (and push anything pending), so reads see other servers' uploads."""
@@ -154,7 +115,8 @@ class ResultsService:
     def update_database(self, rebuild: bool = False) -> DatabaseOutcome:
         """Pull the results store, ingest what the tables lack (or everything, with ``rebuild``) and commit."""
         self.refresh()
-        outcome: IngestOutcome = self.ingestor.catch_up(rebuild=rebuild)
+        # Always pulled: tables another server published meanwhile are found (and ours rebased or rebuilt) here.
+        outcome: IngestOutcome = self.ingestor.catch_up(rebuild=rebuild, fresh_within=0.0)
         write = outcome.write
         if write is None:
             state = self.database.sync()

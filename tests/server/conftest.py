@@ -23,7 +23,10 @@ def server_home(tmp_path: Path) -> Path:
 @pytest.fixture
 def app(server_home: Path) -> flask.Flask:
     """An app on the default stores: bare repositories created under the home."""
-    return create_app({"NWB_BENCHMARKS_SERVER_HOME": str(server_home)})
+    app = create_app({"NWB_BENCHMARKS_SERVER_HOME": str(server_home)})
+    # The start-up database update runs in the background: let it finish, so tests start from rest.
+    assert app.extensions["nwb_benchmarks"].updater.wait_idle(60)
+    return app
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +76,29 @@ def result_content(index: int, machine: str = "a" * 40, environment: str = "b" *
     return name, content
 
 
-def upload(client: Any, name: str, content: Any, **kwargs: Any) -> Any:
-    """POST one file the way the uploader does."""
-    return client.post(f"/data/contribute?filename={name}", json={"json_content": content}, **kwargs)
+def upload(client: Any, name: str, content: Any, wait: bool = True, **kwargs: Any) -> Any:
+    """POST one file the way the uploader does; with ``wait``, then wait until the tables hold it."""
+    response = client.post(f"/data/contribute?filename={name}", json={"json_content": content}, **kwargs)
+    if wait and response.status_code == 201:
+        wait_for_database(client)
+    return response
+
+
+def wait_for_database(client: Any, timeout: float = 120.0) -> dict[str, Any]:
+    """Poll ``/data/database-status`` (a Flask test client, or a live server's URL) until nothing is pending."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if isinstance(client, str):
+            status = requests.get(f"{client}/data/database-status", timeout=30).json()
+        else:
+            status = client.get("/data/database-status").json
+        if status["pending_files"] == 0 and not status["updating"]:
+            return status
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the tables did not catch up within {timeout:g} s: {status}")
+        time.sleep(0.05)
 
 
 class LiveServers:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from server_test_support import REPO_ROOT, fsck_problems, git, remote_files, result_content
+from server_test_support import REPO_ROOT, fsck_problems, git, remote_files, result_content, upload
 
 from server import create_app
 from server._database import unit_of
@@ -82,6 +82,7 @@ def test_tables(tmp_path):
         name, content = result_content(index)
         content["results"]["time_read.ReadBenchmark.time_read"]["('local',)"] = [scale, scale * 1.2, None]
         service.contribute(name, content)
+    assert service.updater.wait_idle(60)
     assert service.queries.counts() == {"samples": 2 * (2 + 2), "machines": 0, "environments": 0, "runs": 2}
     samples = pd.read_parquet(service.database.clone_dir / "tables" / "samples")
     assert isinstance(samples["timestamp"].dtype, pd.DatetimeTZDtype)
@@ -130,14 +131,14 @@ def test_database_updates_from_two_servers_do_not_block_each_other(tmp_path):
     # Different results on each side (separate results stores), one database remote.
     name, content = result_content(0)
     assert apps[0].post(f"/data/contribute?filename={name}", json={"json_content": content}).status_code == 201
-    # An upload is answered once the tables are committed; their push follows in the background.
-    # Updating the database waits for it (the push wait), so the tables are on the remote now.
+    # An upload is answered once its file is committed; the tables follow in the background.
+    # Updating the database catches up and waits for the push, so the tables are on the remote now.
     assert apps[0].post("/data/update-database", json={}).json["pushed"]
     # The second server ingests its upload while the remote is away: its tables commit stays pending.
     away = database.with_name("database.git.away")
     database.rename(away)
     name, content = result_content(1)
-    assert apps[1].post(f"/data/contribute?filename={name}", json={"json_content": content}).status_code == 201
+    assert upload(apps[1], name, content).status_code == 201  # answered, then the tables caught up
     pending = apps[1].post("/data/update-database", json={}).json
     assert pending["status"] == "unchanged" and not pending["pushed"]
     away.rename(database)
