@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import textwrap
 from pathlib import Path
@@ -352,9 +353,15 @@ def test_ctrl_c_keeps_the_samples_of_finished_benchmarks(pytester: pytest.Pytest
             return 3
         """,
     )
-    result = pytester.runpytest_subprocess(
-        "asv_suite", "--nwb-bench", "--nwb-commit-hash", COMMIT, "-p", "no:cacheprovider"
-    )
+    # A shell without job control starts background jobs with SIGINT ignored, and an ignored signal stays
+    # ignored across exec: catch it here so that the pytest under test starts with Ctrl-C working.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        result = pytester.runpytest_subprocess(
+            "asv_suite", "--nwb-bench", "--nwb-commit-hash", COMMIT, "-p", "no:cacheprovider"
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert result_file(pytester)["results"] == {"bench_suite.track_a_first": {"()": [1]}}
 
