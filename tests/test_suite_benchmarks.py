@@ -225,6 +225,22 @@ def test_limit_report_ratios_per_latency(tmp_path: Path) -> None:
     assert "bytes/needed" in text and "2.50" in text and "3.00" in text
 
 
+def test_limit_report_gives_each_median_its_interval(tmp_path: Path) -> None:
+    case = "ecephys-gzip[0:30000, 0:384]"
+    many = [0.100 + 0.001 * (i % 5) for i in range(40)]  # 0.100 ... 0.104: a tight interval
+    results = {
+        "time_remote_slicing.H5pyRemfileNoCacheContinuousSliceBenchmark.time_slice": {
+            _key(case, 0): many,
+            _key(case, 20): [0.2, 0.3],  # two samples give no 95 % interval of the median
+        },
+    }
+    rows = {r.latency_ms: r for r in limit_rows(read_result_file(_write(tmp_path, results)).results)}
+    assert rows[0].uncertainty == "+-1%"  # median 0.102, interval [0.101, 0.103]
+    assert rows[20].uncertainty == "n=2"
+    text = limit_report(_write(tmp_path / "again", results))
+    assert "95% CI" in text and "+-1%" in text and "n=2" in text
+
+
 def test_limit_report_without_network_results_has_no_bytes_column(tmp_path: Path) -> None:
     results = {
         "time_physical_limit.HttpRangeLimitContinuousSliceBenchmark.time_slice": {

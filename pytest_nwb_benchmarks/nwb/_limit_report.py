@@ -1,7 +1,8 @@
 """Summarise a result file of the NWB suite against the physical limit.
 
 For every timed method and operation (class names ``<Method><Operation>Benchmark``) and every parameter
-combination, the report shows the median time, its ratio to the limit's median for the same parameters
+combination, the report shows the median time with the half-width of its 95 % order-statistic interval
+(or the sample count, when too few samples give no interval), its ratio to the limit's median for the same parameters
 (``HttpRangeLimitContinuousSliceBenchmark`` for remote slices, ``PreadLimitContinuousSliceBenchmark`` for
 local ones, ``RequestsHttpsDownloadBenchmark`` for downloads) and, where the network tracking benchmarks
 ran for the same class, the bytes transferred divided by the bytes the slice needs and the number of
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_nwb_benchmarks.results._result_files import InvalidResultFile, read_result_file
+from pytest_nwb_benchmarks.run._precision import median_interval
 
 _CLASS = re.compile(
     r"^(?P<method>[A-Za-z0-9]+?)(?P<operation>FileRead|ContinuousSlicePreloaded|ContinuousSlice|Download)Benchmark$"
@@ -52,6 +54,9 @@ class LimitRow:
         The server latency; ``None`` for local benchmarks.
     median_s : float
         Median of the samples, seconds.
+    uncertainty : str
+        The 95 % interval's relative half-width (``"+-4%"``), or ``"n=2"`` when the samples are too
+        few for an interval at that confidence.
     ratio_to_limit : float or None
         ``median_s`` over the limit's median for the same parameters, when there is one.
     bytes_ratio : float or None
@@ -69,6 +74,17 @@ class LimitRow:
     ratio_to_limit: float | None
     bytes_ratio: float | None
     requests: float | None = None
+    uncertainty: str = ""
+
+
+def _uncertainty(samples: Any) -> str:
+    numbers = [float(s) for s in samples if isinstance(s, (int, float))] if isinstance(samples, list) else []
+    if not numbers:
+        return ""
+    interval = median_interval(numbers, 0.95)
+    if interval.low is None:
+        return f"n={interval.count}"
+    return f"+-{interval.relative_half_width:.0%}"
 
 
 def _split_id(benchmark_id: str) -> tuple[str, str, str] | None:
@@ -183,6 +199,7 @@ def limit_rows(results: dict[str, dict[str, Any]]) -> list[LimitRow]:
                     ratio_to_limit=median / limit if limit else None,
                     bytes_ratio=transferred / needed if transferred is not None and needed else None,
                     requests=_bytes_downloaded(tracked, "requests"),
+                    uncertainty=_uncertainty(samples),
                 )
             )
     rows.sort(
@@ -207,7 +224,7 @@ def _format_table(rows: list[LimitRow]) -> list[str]:
     show_bytes = any(r.bytes_ratio is not None for r in rows)
     show_requests = any(r.requests is not None for r in rows)
     header = (
-        ["method", "operation", "parameters", "median", "x limit"]
+        ["method", "operation", "parameters", "median", "95% CI", "x limit"]
         + (["bytes/needed"] if show_bytes else [])
         + (["requests"] if show_requests else [])
     )
@@ -218,6 +235,7 @@ def _format_table(rows: list[LimitRow]) -> list[str]:
             r.operation,
             r.case,
             _format_seconds(r.median_s),
+            r.uncertainty,
             "" if r.ratio_to_limit is None else f"{r.ratio_to_limit:.2f}",
         ]
         if show_bytes:
@@ -226,7 +244,7 @@ def _format_table(rows: list[LimitRow]) -> list[str]:
             line.append("" if r.requests is None else f"{r.requests:g}")
         body.append(line)
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    numeric = {3, 4, 5, 6}
+    numeric = {3, 4, 5, 6, 7}
     lines = []
     for row in [header, *body]:
         cells = [cell.rjust(w) if i in numeric else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
