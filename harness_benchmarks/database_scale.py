@@ -44,6 +44,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -160,6 +161,8 @@ class Server:
             [sys.executable, "-c", _SERVE], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True
         )
         self.url = f"http://127.0.0.1:{self.proc.stdout.readline().strip()}"
+        # Keep reading what the server prints after its port, so that a full pipe never blocks it.
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
 
     def peak_memory_mb(self) -> float:
         """The process's peak resident memory (VmHWM)."""

@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -116,6 +117,7 @@ def measure(clients: int, uploads: int, kind: str, server_threads: int, client_p
     )
     try:
         url = f"http://127.0.0.1:{server.stdout.readline().strip()}"
+        threading.Thread(target=server.stdout.read, daemon=True).start()  # a full pipe must never block the server
         shares = [list(range(k, uploads, client_processes)) for k in range(client_processes)]
         per_process = max(1, clients // client_processes)
         context = multiprocessing.get_context("spawn")

@@ -193,6 +193,9 @@ class Manifest:
 def writer_connection(scratch: Path) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection for writing chunks: bounded memory, spilling to ``scratch``."""
     connection = duckdb.connect(config={"memory_limit": "256MB", "threads": 2, "temp_directory": str(scratch)})
+    # DuckDB draws a progress bar on the terminal for long queries. A server's stdout may be a pipe that
+    # nobody reads: once it is full, the write blocks, and the merge (holding the ingest lock) with it.
+    connection.execute("SET enable_progress_bar = false")
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("SET preserve_insertion_order = false")
     return connection

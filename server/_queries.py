@@ -36,6 +36,7 @@ class Queries:
     def __init__(self, tables_dir: Path) -> None:
         self.tables_dir = tables_dir
         self._connection = duckdb.connect(config={"memory_limit": QUERY_MEMORY, "threads": 2})
+        self._connection.execute("SET enable_progress_bar = false")  # never write to the server's stdout
         for setting in ("SET TimeZone = 'UTC'", "SET parquet_metadata_cache = true"):
             self._connection.execute(setting)
         self._lock = threading.Lock()

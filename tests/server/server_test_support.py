@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,9 @@ class LiveServers:
                 self.stop()
                 raise RuntimeError(f"the server process did not start: {line!r} {proc.stderr.read()}")
             self.urls.append(f"http://127.0.0.1:{line}")
+            # Keep reading the server's output, so that a full pipe never blocks it.
+            for stream in (proc.stdout, proc.stderr):
+                threading.Thread(target=stream.read, daemon=True).start()
 
     def stop(self) -> None:
         for proc in self.procs:
