@@ -21,6 +21,7 @@ from server_test_support import (
     remote_files,
     result_content,
     upload_many,
+    wait_for_database,
 )
 
 
@@ -63,8 +64,9 @@ def test_100_concurrent_uploads_from_threads_and_processes(live_servers, server_
     assert git("--git-dir", str(bare(server_home)), "rev-list", "--merges", "main").strip() == ""
     assert fsck_problems(bare(server_home)) == ""
     assert fsck_problems(server_home / "clones" / "results" / ".git") == ""
-    # Every server process sees all runs.
+    # Every server process sees all runs, once its tables have caught up (uploads are answered before that).
     for url in servers.urls:
+        wait_for_database(url)
         assert len(requests.get(f"{url}/data/runs", timeout=30).json()) == 100
 
 
