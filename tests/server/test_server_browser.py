@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from server_test_support import load_json, post_file, reference_files
+from server_test_support import load_json, post_file, reference_files, wait_for_database
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -29,6 +29,7 @@ def browser_url(live_servers) -> str:
     for path in reference_files():
         status, reply = post_file(url, path.name, load_json(path))
         assert status == 201, reply
+    wait_for_database(url)  # uploads are answered before the tables hold them
     return url
 
 
