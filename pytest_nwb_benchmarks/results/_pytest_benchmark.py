@@ -20,6 +20,7 @@ from typing import Any
 
 from pytest_nwb_benchmarks.results._file_names import TIMESTAMP_FORMAT
 from pytest_nwb_benchmarks.results._keys import benchmark_location, params_key, repr_without_address
+from pytest_nwb_benchmarks.results._reduce_asv import ReducedResults
 
 MEASURED_BY = "pytest-benchmark"
 # The key under which an exported file's ``extra_info`` names the benchmark id and parameter key.
@@ -211,8 +212,6 @@ def reduce_pytest_benchmark(raw: dict[str, Any], rootdir: Path) -> Any:
     PytestBenchmarkFileError
         When the file is not usable; the message names the benchmark at fault.
     """
-    from pytest_nwb_benchmarks.results._reduce_asv import ReducedResults
-
     if not is_pytest_benchmark_json(raw):
         raise PytestBenchmarkFileError("not pytest-benchmark JSON (no 'benchmarks' list and 'machine_info')")
     commit = raw.get("commit_info") if isinstance(raw.get("commit_info"), dict) else {}
