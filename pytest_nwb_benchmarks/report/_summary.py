@@ -143,6 +143,12 @@ def noise_report(rows: Sequence[SummaryRow], unstable_above: float = UNSTABLE_IQ
             f"precision: {met} of {len(targeted)} timed combinations ({100 * met / len(targeted):.0f} %) "
             f"have a 95 % interval of the median within their target ({shown})"
         )
+        cut = sum(1 for row in targeted if row.precision.get("own_time_budget") is not None)
+        if cut:
+            lines.append(
+                f"run budget: {cut} of {len(targeted)} timed combinations sampled for less than their own time "
+                "budget, to keep the run within --nwb-suite-budget"
+            )
         missed = [row for row in targeted if not row.precision.get("target_met")]
         for row in missed:
             info = row.precision

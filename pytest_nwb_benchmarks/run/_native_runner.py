@@ -6,8 +6,9 @@ import os
 import pickle
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,10 @@ class NativeRunner:
         over the benchmarks' attributes.
     precision_defaults : dict, optional
         Precision settings used where a benchmark sets none (from the ini file).
+    suite_budget : float, optional
+        Seconds for the whole run. Each time benchmark's combination then samples for at most its
+        own ``time_budget`` and at most an equal share of what is left of the run's budget among the
+        combinations still to run (never fewer than its minimum samples). None or 0: no limit.
     """
 
     name = "native"
@@ -65,6 +70,7 @@ class NativeRunner:
         debug: bool = False,
         precision_overrides: dict[str, Any] | None = None,
         precision_defaults: dict[str, Any] | None = None,
+        suite_budget: float | None = None,
     ) -> None:
         if setup_semantics not in SETUP_SEMANTICS:
             raise ValueError(f"setup semantics must be one of {sorted(SETUP_SEMANTICS)}, not {setup_semantics!r}")
@@ -73,12 +79,27 @@ class NativeRunner:
         self.debug = debug
         self.precision_overrides = {k: v for k, v in (precision_overrides or {}).items() if v is not None}
         self.precision_defaults = {k: v for k, v in (precision_defaults or {}).items() if v is not None}
+        self.suite_budget = suite_budget or None
         self._caches: dict[str, _CacheState] = {}
         self._cases: list[Case] = []
+        self._started = time.monotonic()
+        self._pending = 0
 
     def start(self, cases: Sequence[Case]) -> None:
-        """Remember the selected cases: those sharing a setup_cache give it the longest of their timeouts."""
+        """Remember the selected cases (those sharing a setup_cache give it the longest of their timeouts).
+
+        The run's budget, if any, starts now and is shared among them.
+        """
         self._cases = list(cases)
+        self._started = time.monotonic()
+        self._pending = len(self._cases)
+
+    def budget_share(self) -> float | None:
+        """Seconds of the run's budget left for the next combination (None without a run budget)."""
+        if self.suite_budget is None:
+            return None
+        left = self.suite_budget - (time.monotonic() - self._started)
+        return max(0.0, left) / max(1, self._pending)
 
     def describe(self) -> dict[str, Any]:
         """How samples were produced, for the result file."""
@@ -89,6 +110,7 @@ class NativeRunner:
             "setup_semantics_description": SETUP_SEMANTICS[self.setup_semantics],
             "debug": self.debug,
             "precision": {"overrides": self.precision_overrides, "defaults": self.precision_defaults},
+            "suite_budget": self.suite_budget,
         }
 
     def precision_for(self, benchmark: Benchmark) -> PrecisionSettings | None:
@@ -180,6 +202,13 @@ class NativeRunner:
 
         Passed with the pooled samples, skipped with asv's reason, or failed with the traceback.
         """
+        share = self.budget_share()
+        try:
+            return self._run(case, share)
+        finally:
+            self._pending = max(0, self._pending - 1)
+
+    def _run(self, case: Case, share: float | None) -> Outcome:
         benchmark = case.benchmark
         work_dir = None
         has_cache = benchmark.setup_cache_key is not None
@@ -199,6 +228,10 @@ class NativeRunner:
             precision = self.precision_for(benchmark)
         except ValueError as error:
             return Outcome("failed", message=str(error))
+        own_budget = None
+        if precision is not None and precision.enabled and share is not None and share < precision.time_budget:
+            own_budget = precision.time_budget
+            precision = replace(precision, time_budget=share)
         overrides: dict[str, Any] = {}
         samples: list[float] = []
         outcome = Outcome("passed")
@@ -235,6 +268,8 @@ class NativeRunner:
         outcome.samples = samples
         if benchmark.benchmark_type.timed and samples:
             outcome.precision = precision_record(samples, precision, stop_reason, spent)
+            if own_budget is not None:
+                outcome.precision["own_time_budget"] = own_budget  # the run's budget cut this one's
         return outcome
 
     def _run_in_process(self, case: Case, work_dir: str | None, has_cache: bool) -> Outcome:

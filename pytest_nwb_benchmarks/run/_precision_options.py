@@ -30,6 +30,29 @@ PRECISION_OPTIONS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# The whole run's budget: not a benchmark attribute, so it has an option and an ini setting of its own.
+SUITE_BUDGET_OPTION = ("--nwb-suite-budget", "nwb_suite_budget")
+SUITE_BUDGET_HELP = (
+    "a time budget for the whole run (seconds, or with a unit: 90s, 20m, 1h): each combination samples for at "
+    "most its own time budget and its share of what is left of this one; 0 or unset: no run budget"
+)
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from ``"1200"``, ``"90s"``, ``"20m"`` or ``"1.5h"``.
+
+    Raises
+    ------
+    ValueError
+        When ``text`` is not a finite number >= 0 with an optional unit s, m or h.
+    """
+    text = text.strip().lower()
+    scale = _UNITS.get(text[-1:], None)
+    number = _number(text[:-1] if scale is not None else text)
+    return number * (scale or 1.0)
+
+
 def _number(text: str) -> float:
     try:
         value = float(text)
@@ -66,4 +89,23 @@ def precision_runner_options(config: pytest.Config) -> dict[str, dict[str, Any]]
             except ValueError as error:
                 raise pytest.UsageError(f"{where}: {error}") from None
             target[name] = int(value) if name == "max_samples" else value
-    return {"precision_overrides": overrides, "precision_defaults": defaults}
+    return {"precision_overrides": overrides, "precision_defaults": defaults, "suite_budget": suite_budget(config)}
+
+
+def suite_budget(config: pytest.Config) -> float | None:
+    """The run's budget in seconds from ``--nwb-suite-budget`` or ini ``nwb_suite_budget`` (None: none).
+
+    Raises
+    ------
+    pytest.UsageError
+        When the value is not a duration.
+    """
+    option, ini = SUITE_BUDGET_OPTION
+    value = setting(config, ini, ini=ini)
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        seconds = parse_duration(str(value))
+    except ValueError as error:
+        raise pytest.UsageError(f"{option} / ini {ini}: {error}") from None
+    return seconds or None

@@ -1,7 +1,8 @@
 """The pytest side of precision-driven sampling and of the machine check.
 
 Options (each also an ini setting, which a benchmark's own attribute beats and the option beats):
-``--nwb-precision-target``, ``--nwb-precision-confidence``, ``--nwb-time-budget``, ``--nwb-max-samples``.
+``--nwb-precision-target``, ``--nwb-precision-confidence``, ``--nwb-time-budget``, ``--nwb-max-samples``,
+and the whole run's ``--nwb-suite-budget``.
 At the start of a benchmark run the machine is checked (:mod:`._system_check`) and its warnings are
 printed; the findings go into the result file as ``system_check``. At the end, after the summary
 table, the run says how many combinations met their precision target and which were unstable.
@@ -15,7 +16,7 @@ import pytest
 
 from pytest_nwb_benchmarks.report._summary import noise_report
 from pytest_nwb_benchmarks.run._precision import PRECISION_ATTRIBUTES
-from pytest_nwb_benchmarks.run._precision_options import PRECISION_OPTIONS
+from pytest_nwb_benchmarks.run._precision_options import PRECISION_OPTIONS, SUITE_BUDGET_HELP, SUITE_BUDGET_OPTION
 from pytest_nwb_benchmarks.run._session import recorded_rows
 from pytest_nwb_benchmarks.run._system_check import SystemCheck, check_system
 from pytest_nwb_benchmarks.utils._options import option_group, setting
@@ -35,6 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             help=f"{text} (overrides benchmark attribute `{name}`; default: ini {ini}, else {default})",
         )
         parser.addini(ini, f"default {name} of benchmarks that set none (built-in {default})", default=None)
+    option, ini = SUITE_BUDGET_OPTION
+    group.addoption(option, dest=ini, default=None, metavar="DURATION", help=SUITE_BUDGET_HELP)
+    parser.addini(ini, SUITE_BUDGET_HELP, default=None)
 
 
 def _benchmark_run(config: pytest.Config) -> bool:
