@@ -201,6 +201,7 @@ class NativeRunner:
             return Outcome("failed", message=str(error))
         overrides: dict[str, Any] = {}
         samples: list[float] = []
+        round_samples: list[int] = []  # how many samples each round (measuring process) gave
         outcome = Outcome("passed")
         spent = 0.0
         stop_reason = None
@@ -211,7 +212,7 @@ class NativeRunner:
                 break  # the sample limit holds across rounds
             request = self._request(case, "measure", work_dir, has_cache, overrides)
             if precision is not None:
-                request.precision = precision.for_round(spent, benchmark.rounds - done)
+                request.precision = precision.for_round(spent, benchmark.rounds - done, len(samples), done)
                 request.prior_samples = list(samples)
             response = launch(request, benchmark.timeout, method)
             result = response.result
@@ -228,13 +229,14 @@ class NativeRunner:
                 outcome.samples = result.samples
                 return outcome
             samples.extend(result.samples or [])
+            round_samples.append(len(result.samples or []))
             outcome.number = result.number
             if result.number is not None:
                 # later rounds reuse the number the first one calibrated, as asv does
                 overrides["number"] = result.number
         outcome.samples = samples
         if benchmark.benchmark_type.timed and samples:
-            outcome.precision = precision_record(samples, precision, stop_reason, spent)
+            outcome.precision = precision_record(samples, precision, stop_reason, spent, round_samples)
         return outcome
 
     def _run_in_process(self, case: Case, work_dir: str | None, has_cache: bool) -> Outcome:
