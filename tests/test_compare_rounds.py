@@ -108,3 +108,38 @@ def test_process_offsets_are_uncertain_and_a_real_slowdown_is_slower(pytester: p
     row = _row(slowdown)
     assert slowdown.returncode == 1 and row["verdict"] == "slower", row
     assert min(row["contender_round_medians"]) > 1.4 * max(row["baseline_round_medians"])
+
+
+STEADY = """
+def clock_of(duration):
+    state = {"now": 0.0, "calls": 0}
+
+    def clock():
+        state["calls"] += 1
+        state["now"] += duration if state["calls"] % 2 == 0 else 1.0
+        return state["now"]
+
+    return clock
+
+
+class Steady:
+    rounds = 3
+    number = 1
+    warmup_time = 0.0
+    precision_target = 0.05
+    timer = staticmethod(clock_of(0.010))
+
+    def time_steady(self):
+        pass
+"""
+
+
+def test_every_round_takes_its_share_under_a_precision_target(pytester: pytest.Pytester) -> None:
+    """The first round meets the target after 6 identical samples; the later ones take as many of their own."""
+    pytester.mkpydir("asv_suite")
+    pytester.path.joinpath("asv_suite", "bench_steady.py").write_text(textwrap.dedent(STEADY))
+    result, folder = _run(pytester, "steady")
+    result.assert_outcomes(passed=1)
+    (result_file,) = folder.glob("result_timestamp-*.json")
+    record = json.loads(result_file.read_text())["precision"]["bench_steady.Steady.time_steady"]["()"]
+    assert (record["round_samples"], record["samples"], record["stop"]) == ([6, 6, 6], 18, "target met")

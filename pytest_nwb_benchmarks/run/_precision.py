@@ -21,7 +21,7 @@ import functools
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -179,9 +179,7 @@ class PrecisionSettings:
     max_samples : int
         Never more samples than this (all rounds together).
     round_floor : int
-        A later round stops for the target only once it has this many samples of its own (set by
-        :meth:`for_round` to the earlier rounds' average), so that every round gives a median of
-        its own to judge process-to-process differences by; 1 for a round on its own.
+        A round stops for the target only once it has this many samples of its own (see :meth:`for_round`).
     """
 
     target: float = float(PRECISION_ATTRIBUTES["precision_target"])
@@ -251,10 +249,9 @@ class PrecisionSettings:
     def for_round(self, spent: float, rounds_left: int, taken: int = 0, rounds_done: int = 0) -> PrecisionSettings:
         """The settings of the next round: an equal share of the budget and of the samples not used yet.
 
-        Each round is one measuring process, and a comparison judges process-to-process differences
-        by the rounds' own medians (:mod:`pytest_nwb_benchmarks.report._rounds`): so a later round
-        does not stop for the target before it has as many samples as the earlier rounds had on
-        average, and the sample limit is shared out like the budget.
+        A comparison judges process-to-process differences by the rounds' own medians, so a later round
+        takes at least the earlier rounds' average number of samples (``round_floor``) before the target
+        can stop it.
 
         Parameters
         ----------
@@ -328,8 +325,8 @@ class StopRule:
         """
         pooled = self.prior + [float(value) for value in samples]
         interval = median_interval(pooled, self.settings.confidence)
-        own_enough = len(samples) >= self.settings.round_floor
-        if self.settings.enabled and own_enough and interval.relative_half_width <= self.settings.target:
+        own = len(samples) >= self.settings.round_floor  # a later round gives a median of its own
+        if self.settings.enabled and own and interval.relative_half_width <= self.settings.target:
             self.reason = STOP_TARGET
         elif len(samples) < self.min_samples:
             return False
@@ -370,17 +367,14 @@ def precision_record(
     dict
         ``median``, ``ci_low``, ``ci_high``, ``confidence``, ``coverage``, ``relative_half_width``,
         ``iqr_over_median``, ``samples``, ``target``, ``target_met``, ``stop``, ``time_budget``,
-        ``sampling_seconds`` and, when given, ``round_samples``; JSON-ready (no NaN or infinities:
-        missing values are null).
+        ``sampling_seconds`` and, when given, ``round_samples``; JSON-ready (missing values are null).
 
     Raises
     ------
     ValueError
         When ``round_samples`` does not add up to the number of samples.
     """
-    if round_samples is not None and (
-        sum(round_samples) != len(samples) or any(int(count) < 0 for count in round_samples)
-    ):
+    if round_samples is not None and (sum(round_samples) != len(samples) or min(round_samples, default=0) < 0):
         raise ValueError(f"round sample counts {list(round_samples)} do not add up to {len(samples)} samples")
     confidence = settings.confidence if settings is not None else float(PRECISION_ATTRIBUTES["precision_confidence"])
     interval = median_interval(samples, confidence)
@@ -403,8 +397,3 @@ def precision_record(
         "sampling_seconds": round(float(sampling_seconds), 6),
         **({"round_samples": [int(count) for count in round_samples]} if round_samples is not None else {}),
     }
-
-
-def settings_dict(settings: PrecisionSettings) -> dict[str, Any]:
-    """The settings as a plain dict (for the result file's run description)."""
-    return asdict(settings)
