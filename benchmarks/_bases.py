@@ -21,6 +21,12 @@ from typing import Any, Protocol
 
 from pytest_nwb_benchmarks.nwb import network_statistics_result, plan_network_tracking, resolve_slice_case
 
+#: Measuring processes (asv's ``rounds``) of the benchmarks whose samples and setups are cheap: the local
+#: readers, LINDI with its reference file on disk and the physical limits. A comparison judges a change by
+#: the rounds' own medians too, so that a difference between two processes (CPU placement, caches, load)
+#: is not taken for a change of the code; the precision budget and sample limit are shared between the
+#: rounds. The remote readers keep one round: their setups (opening a file at a latency) are expensive.
+_CHEAP_ROUNDS = 2
 #: Parameter names of the remote grids (the local ones have no latency).
 _REMOTE_FILE_PARAMS = ("asset", "latency_ms")
 _REMOTE_SLICE_PARAMS = ("slice_case", "latency_ms")
@@ -135,12 +141,14 @@ class _PreloadedSlice(_RemoteSlice):
 
 
 class _LocalFileRead(_FileRead, _ColdSamples):
+    rounds = _CHEAP_ROUNDS
     param_names = ("asset",)
     repeat = (1, 5, 10.0)
     timeout = 120
 
 
 class _LocalSlice(_Slice, _ColdSamples):
+    rounds = _CHEAP_ROUNDS
     param_names = ("slice_case",)
     repeat = (1, 5, 10.0)
     timeout = 120

@@ -1,7 +1,9 @@
 """Compare two runs: one row per benchmark, parameter key and quantity found on both sides.
 
 A run is one result file. A results folder stands for its latest run (of one machine). The
-verdict of each row comes from :func:`~pytest_nwb_benchmarks.report._verdict.judge_samples`.
+verdict of each row comes from :func:`~pytest_nwb_benchmarks.report._verdict.judge_samples`, given
+the rounds (measuring processes) each side's samples came from when the result file records them
+(``round_samples`` in its ``precision`` section).
 """
 
 from __future__ import annotations
@@ -154,13 +156,21 @@ def compare_result_files(
                 )
             notes.append(f"different {what}s: {first[:12]} (baseline) and {second[:12]} (contender)")
     rows = []
+    sides = (baseline, contender)
     for benchmark in sorted(set(baseline.results) & set(contender.results)):
         before, after = baseline.results[benchmark], contender.results[benchmark]
         for params in sorted(set(before) & set(after)):
             contender_series = dict(iter_quantities(after[params]))
             for quantity, values in iter_quantities(before[params]):
                 if quantity in contender_series:
-                    verdict = judge_samples(values, contender_series[quantity], threshold=threshold)
+                    rounds = [_round_counts(run, benchmark, params) if quantity is None else None for run in sides]
+                    verdict = judge_samples(
+                        values,
+                        contender_series[quantity],
+                        threshold=threshold,
+                        baseline_rounds=rounds[0],
+                        contender_rounds=rounds[1],
+                    )
                     rows.append(ComparisonRow(benchmark, params, quantity, verdict))
     only = {
         "baseline": _count_series(baseline) - len(rows),
@@ -169,7 +179,22 @@ def compare_result_files(
     for side, count in only.items():
         if count:
             notes.append(f"{count} series only in the {side} (not compared)")
+    unchecked = [row for row in rows if row.result.note and row.result.verdict in ("faster", "slower")]
+    if unchecked:
+        notes.append(
+            f"{len(unchecked)} faster or slower row(s) rest on one measuring process per side (or on files "
+            "without round information): a difference between processes could pass for a change"
+        )
     return RunComparison(baseline, contender, threshold, rows, notes)
+
+
+def _round_counts(run: ResultFile, benchmark: str, params: str) -> list[int] | None:
+    """The ``round_samples`` of one combination in the run's ``precision`` section (None when absent)."""
+    record: Any = run.extra.get("precision")
+    for key in (benchmark, params):
+        record = record.get(key) if isinstance(record, dict) else None
+    counts = record.get("round_samples") if isinstance(record, dict) else None
+    return counts if isinstance(counts, list) else None
 
 
 def _count_series(run: ResultFile) -> int:

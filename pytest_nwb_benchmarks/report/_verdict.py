@@ -8,6 +8,9 @@ row gets a bootstrap interval for the ratio of medians, which decides between ``
 interval lies inside the threshold band) and ``uncertain`` (it does not, or there are too few
 samples for the test to ever reach significance).
 
+When the samples of a side come from several measuring processes (rounds), a ``faster`` or ``slower``
+verdict must also hold between the processes' own medians: see :mod:`._rounds` for that rule and why.
+
 scipy provides the test's distribution (``scipy.stats.mannwhitneyu``) and the resampling
 (``scipy.stats.bootstrap``); the only code written here is asv's tie rule, which scipy does not
 offer (scipy averages ties instead).
@@ -18,9 +21,11 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+
+from pytest_nwb_benchmarks.report._rounds import check_rounds, round_medians, split_rounds
 
 # The p-value below which a difference is significant: asv's value (``asv._stats.is_different``).
 ALPHA = 0.002
@@ -59,6 +64,15 @@ class Verdict:
         The number of samples on each side.
     exact : bool
         True when both sides are exact counts (constant integers), compared without statistics.
+    baseline_rounds, contender_rounds : int or None
+        The number of measuring processes (rounds) of each side; None when not recorded.
+    baseline_round_medians, contender_round_medians : tuple of float or None
+        The median of each round.
+    round_spread : float or None
+        The largest relative spread between two round medians of one side (0.18 for 18 %).
+    note : str or None
+        Set when the verdict could not be checked between processes (one round a side, or no
+        round information): it then rests on one process per side.
     """
 
     baseline_median: float
@@ -72,6 +86,12 @@ class Verdict:
     baseline_count: int
     contender_count: int
     exact: bool = False
+    baseline_rounds: int | None = None
+    contender_rounds: int | None = None
+    baseline_round_medians: tuple[float, ...] | None = None
+    contender_round_medians: tuple[float, ...] | None = None
+    round_spread: float | None = None
+    note: str | None = None
 
 
 def smallest_p(m: int, n: int) -> float:
@@ -176,7 +196,12 @@ def _outside(ratio: float, threshold: float) -> str | None:
 
 
 def judge_samples(
-    baseline: Sequence[float], contender: Sequence[float], *, threshold: float = DEFAULT_THRESHOLD
+    baseline: Sequence[float],
+    contender: Sequence[float],
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    baseline_rounds: Sequence[int] | None = None,
+    contender_rounds: Sequence[int] | None = None,
 ) -> Verdict:
     """Judge ``contender`` against ``baseline``: lower values are better (time, memory, bytes).
 
@@ -187,12 +212,39 @@ def judge_samples(
     threshold : float, optional
         The smallest relative change that counts (0.10 for 10 %): slower means a ratio above
         ``1 + threshold``, faster below ``1 / (1 + threshold)``.
+    baseline_rounds, contender_rounds : sequence of int, optional
+        How many of each side's samples each round (measuring process) gave, in order (a result
+        file's ``round_samples``); None when not recorded. Counts that do not add up to the
+        samples count as not recorded.
 
     Returns
     -------
     Verdict
-        Medians, ratio, interval, p-value and verdict.
+        Medians, ratio, interval, p-value and verdict, checked between processes (:mod:`._rounds`).
     """
+    judged = _judge_pooled(baseline, contender, threshold)
+    if judged.exact:
+        return judged
+    medians = [
+        round_medians(split_rounds(samples, counts))
+        for samples, counts in ((baseline, baseline_rounds), (contender, contender_rounds))
+    ]
+    check = check_rounds(judged.verdict, medians[0], medians[1], threshold)
+    return replace(
+        judged,
+        verdict=check.verdict,
+        reason=check.reason or judged.reason,
+        baseline_rounds=None if medians[0] is None else len(medians[0]),
+        contender_rounds=None if medians[1] is None else len(medians[1]),
+        baseline_round_medians=medians[0],
+        contender_round_medians=medians[1],
+        round_spread=check.round_spread,
+        note=check.note,
+    )
+
+
+def _judge_pooled(baseline: Sequence[float], contender: Sequence[float], threshold: float) -> Verdict:
+    """The verdict of the pooled samples, as ``asv compare`` gives it, with the bootstrap interval."""
     if not baseline or not contender:
         raise ValueError("both sides need at least one sample")
     if not (threshold >= 0 and math.isfinite(threshold)):

@@ -234,6 +234,7 @@ class NativeRunner:
             precision = replace(precision, time_budget=share)
         overrides: dict[str, Any] = {}
         samples: list[float] = []
+        round_samples: list[int] = []  # how many samples each round (measuring process) gave
         outcome = Outcome("passed")
         spent = 0.0
         stop_reason = None
@@ -244,7 +245,7 @@ class NativeRunner:
                 break  # the sample limit holds across rounds
             request = self._request(case, "measure", work_dir, has_cache, overrides)
             if precision is not None:
-                request.precision = precision.for_round(spent, benchmark.rounds - done)
+                request.precision = precision.for_round(spent, benchmark.rounds - done, len(samples), done)
                 request.prior_samples = list(samples)
             response = launch(request, benchmark.timeout, method)
             result = response.result
@@ -261,13 +262,14 @@ class NativeRunner:
                 outcome.samples = result.samples
                 return outcome
             samples.extend(result.samples or [])
+            round_samples.append(len(result.samples or []))
             outcome.number = result.number
             if result.number is not None:
                 # later rounds reuse the number the first one calibrated, as asv does
                 overrides["number"] = result.number
         outcome.samples = samples
         if benchmark.benchmark_type.timed and samples:
-            outcome.precision = precision_record(samples, precision, stop_reason, spent)
+            outcome.precision = precision_record(samples, precision, stop_reason, spent, round_samples)
             if own_budget is not None:
                 outcome.precision["own_time_budget"] = own_budget  # the run's budget cut this one's
         return outcome

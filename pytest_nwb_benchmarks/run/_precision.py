@@ -21,7 +21,7 @@ import functools
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -177,13 +177,16 @@ class PrecisionSettings:
     time_budget : float
         Seconds of sampling (warm-up and per-call setups included) for all rounds together.
     max_samples : int
-        Never more samples than this.
+        Never more samples than this (all rounds together).
+    round_floor : int
+        A round stops for the target only once it has this many samples of its own (see :meth:`for_round`).
     """
 
     target: float = float(PRECISION_ATTRIBUTES["precision_target"])
     confidence: float = float(PRECISION_ATTRIBUTES["precision_confidence"])
     time_budget: float = float(PRECISION_ATTRIBUTES["time_budget"])
     max_samples: int = int(PRECISION_ATTRIBUTES["max_samples"])
+    round_floor: int = 1
 
     def __post_init__(self) -> None:
         _positive("precision_target", self.target, float)
@@ -243,8 +246,12 @@ class PrecisionSettings:
             max_samples=int(_positive("max_samples", values["max_samples"], float)),
         )
 
-    def for_round(self, spent: float, rounds_left: int) -> PrecisionSettings:
-        """The settings of the next round: an equal share of the budget not spent yet.
+    def for_round(self, spent: float, rounds_left: int, taken: int = 0, rounds_done: int = 0) -> PrecisionSettings:
+        """The settings of the next round: an equal share of the budget and of the samples not used yet.
+
+        A comparison judges process-to-process differences by the rounds' own medians, so a later round
+        takes at least the earlier rounds' average number of samples (``round_floor``) before the target
+        can stop it.
 
         Parameters
         ----------
@@ -252,14 +259,21 @@ class PrecisionSettings:
             Seconds the earlier rounds sampled.
         rounds_left : int
             Rounds still to run, this one included.
+        taken : int, optional
+            Samples the earlier rounds took.
+        rounds_done : int, optional
+            Rounds already run.
 
         Returns
         -------
         PrecisionSettings
-            The same settings with this round's budget.
+            The same settings with this round's budget, pooled sample limit and floor.
         """
-        share = max(0.0, self.time_budget - spent) / max(1, rounds_left)
-        return PrecisionSettings(self.target, self.confidence, share, self.max_samples)
+        rounds_left = max(1, rounds_left)
+        share = max(0.0, self.time_budget - spent) / rounds_left
+        limit = taken + max(1, math.ceil(max(0, self.max_samples - taken) / rounds_left))
+        floor = math.ceil(taken / rounds_done) if rounds_done > 0 else 1
+        return PrecisionSettings(self.target, self.confidence, share, min(self.max_samples, limit), max(1, floor))
 
 
 class StopRule:
@@ -311,7 +325,8 @@ class StopRule:
         """
         pooled = self.prior + [float(value) for value in samples]
         interval = median_interval(pooled, self.settings.confidence)
-        if self.settings.enabled and interval.relative_half_width <= self.settings.target:
+        own = len(samples) >= self.settings.round_floor  # a later round gives a median of its own
+        if self.settings.enabled and own and interval.relative_half_width <= self.settings.target:
             self.reason = STOP_TARGET
         elif len(samples) < self.min_samples:
             return False
@@ -325,7 +340,11 @@ class StopRule:
 
 
 def precision_record(
-    samples: Sequence[float], settings: PrecisionSettings | None, stop_reason: str | None, sampling_seconds: float
+    samples: Sequence[float],
+    settings: PrecisionSettings | None,
+    stop_reason: str | None,
+    sampling_seconds: float,
+    round_samples: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """What the result file keeps about one combination's precision.
 
@@ -339,14 +358,24 @@ def precision_record(
         Why sampling stopped (the last round's reason).
     sampling_seconds : float
         Wall time spent sampling, all rounds.
+    round_samples : sequence of int, optional
+        How many of ``samples`` each round (measuring process) gave, in order; they must add up to
+        ``len(samples)``. Kept as ``round_samples``; left out when not known (the asv runner).
 
     Returns
     -------
     dict
         ``median``, ``ci_low``, ``ci_high``, ``confidence``, ``coverage``, ``relative_half_width``,
         ``iqr_over_median``, ``samples``, ``target``, ``target_met``, ``stop``, ``time_budget``,
-        ``sampling_seconds``; JSON-ready (no NaN or infinities: missing values are null).
+        ``sampling_seconds`` and, when given, ``round_samples``; JSON-ready (missing values are null).
+
+    Raises
+    ------
+    ValueError
+        When ``round_samples`` does not add up to the number of samples.
     """
+    if round_samples is not None and (sum(round_samples) != len(samples) or min(round_samples, default=0) < 0):
+        raise ValueError(f"round sample counts {list(round_samples)} do not add up to {len(samples)} samples")
     confidence = settings.confidence if settings is not None else float(PRECISION_ATTRIBUTES["precision_confidence"])
     interval = median_interval(samples, confidence)
     half_width = interval.relative_half_width
@@ -366,9 +395,5 @@ def precision_record(
         "stop": stop_reason,
         "time_budget": settings.time_budget if target is not None else None,
         "sampling_seconds": round(float(sampling_seconds), 6),
+        **({"round_samples": [int(count) for count in round_samples]} if round_samples is not None else {}),
     }
-
-
-def settings_dict(settings: PrecisionSettings) -> dict[str, Any]:
-    """The settings as a plain dict (for the result file's run description)."""
-    return asdict(settings)
