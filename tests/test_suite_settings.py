@@ -53,7 +53,7 @@ def test_names_are_checked_case_insensitively() -> None:
 
 def test_defaults_and_per_field_variables(clean_environment: pytest.MonkeyPatch) -> None:
     assert current_settings() == SuiteSettings()
-    assert SuiteSettings().latencies_ms == (0, 20) and SuiteSettings().network == "library"
+    assert SuiteSettings().latencies_ms == (20,) and SuiteSettings().network == "library"
     clean_environment.setenv("NWB_BENCHMARKS_PROFILE", "small")
     clean_environment.setenv("NWB_BENCHMARKS_LATENCIES", "0,7")
     clean_environment.setenv("NWB_BENCHMARKS_NETWORK", "tshark")

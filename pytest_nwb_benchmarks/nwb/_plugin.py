@@ -5,7 +5,8 @@ next to that conftest. Options (each also an environment variable and an ini opt
 
 * ``--nwb-profile {small,default}``: size of the synthetic NWB files.
 * ``--nwb-target {local,dandi}``: the local streaming server, or the real DANDI assets.
-* ``--nwb-latencies 0,20``: the server's per-request latencies, one port each.
+* ``--nwb-latencies 0,20``: the server's per-request latencies, one port each (default: the profile's,
+  ``20`` on the default profile and ``0,20`` on the small one).
 * ``--nwb-network {library,proxy,tshark}``: how ``track_network_`` benchmarks count traffic.
 
 The settings are resolved once at configure time. Benchmarks run in forked or asv-spawned processes that
@@ -41,7 +42,11 @@ _session = pytest.StashKey[pytest.Session]()
 _OPTIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "nwb_profile": (f"size profile of the synthetic NWB files: {', '.join(PROFILES)} (default 'default')", None),
     "nwb_target": ("where the benchmarks read from: 'local' (the embedded streaming server) or 'dandi'", None),
-    "nwb_latencies": ("comma-separated per-request latencies of the local server in ms, one port each", None),
+    "nwb_latencies": (
+        "comma-separated per-request latencies of the local server in ms, one port each (default: 20 on the "
+        "default profile, 0,20 on the small one)",
+        None,
+    ),
     "nwb_network": ("how track_network_ benchmarks count traffic (default: library-level accounting)", NETWORK_METHODS),
 }
 
