@@ -5,7 +5,8 @@ index (see :data:`server._dataset.CHUNK_TABLES`). The first four are the key of 
 run's samples of one quantity) and a series' samples are stored in the order of their index, so
 sorting the few series (about a thousand per run) gives the order of the samples (about ten
 thousand per run): the samples are then gathered with one ``take`` of precomputed positions,
-instead of sorting every sample by five columns of which four are text.
+instead of sorting every sample by five columns of which four are text. Text columns of the samples
+are dictionary arrays over the series' values, so a chunk of a million samples holds no text per sample.
 """
 
 from __future__ import annotations
@@ -63,13 +64,26 @@ def chunk_tables(runs: list[RunRows]) -> dict[str, pa.Table]:
     ends = np.cumsum(ordered_counts)
     positions = np.repeat(starts[order] - (ends - ordered_counts), ordered_counts) + np.arange(len(values))
     series_of_sample = pa.array(np.repeat(order, ordered_counts))
-    samples = {name: series.column(name).take(series_of_sample) for name in (*_KEY_COLUMNS, *_RUN_COLUMNS)}
-    samples.update(value=values[positions], sample_index=indices[positions])
+    samples = {name: _repeated(series.column(name), series_of_sample) for name in (*_KEY_COLUMNS, *_RUN_COLUMNS)}
+    samples.update(value=pa.array(values[positions]), sample_index=pa.array(indices[positions]))
     return {
-        "samples": pa.table({name: samples[name] for name in SAMPLES_SCHEMA.names}, schema=SAMPLES_SCHEMA),
+        "samples": pa.table({name: samples[name] for name in SAMPLES_SCHEMA.names}),
         "series": series.sort_by(sort_keys("series")),
         "runs": run_table.sort_by(sort_keys("runs")),
     }
+
+
+def _repeated(column: pa.ChunkedArray, positions: pa.Array) -> pa.Array:
+    """``column.take(positions)``; text as a dictionary of the column's values (no text is copied per sample).
+
+    Parquet stores text dictionary-encoded anyway: pyarrow writes a dictionary array as it is,
+    instead of hashing every value again, and the file's column is text as before (the chunk's
+    files are written without pyarrow's schema: see :func:`server._dataset.write_chunk`).
+    """
+    if not pa.types.is_string(column.type):
+        return column.take(positions)
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    return pa.DictionaryArray.from_arrays(encoded.indices.take(positions), encoded.dictionary)
 
 
 def _concatenate(arrays: list[np.ndarray], dtype: type) -> np.ndarray:

@@ -257,7 +257,9 @@ def write_chunk(period: str, tables: dict[str, pa.Table], out_dir: Path) -> Chun
     for table, rows in tables.items():
         target = out_dir / chunk.path(table)
         target.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(rows, target, compression="zstd", row_group_size=100_000)
+        # Columns of text may come as dictionary arrays (see server._chunk_tables); without pyarrow's
+        # schema in the file, every reader (pyarrow too) reads them as text, like DuckDB's merged files.
+        pq.write_table(rows, target, compression="zstd", row_group_size=100_000, store_schema=False)
         chunk.rows[table] = rows.num_rows
     return chunk
 

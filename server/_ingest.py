@@ -40,8 +40,10 @@ from server._stores import GitStore, StoreError, WriteOutcome, file_lock
 
 logger = logging.getLogger("server.ingest")
 
-#: Runs held in memory before they are written as a chunk (bounds the memory of a rebuild).
-BATCH_SAMPLES = 150_000
+#: Samples held in memory before they are written as chunks (bounds the memory of a rebuild: about
+#: 60 bytes a sample). A rebuild reads the files in the order of their names (their time), so its
+#: chunks of about a hundred full-suite runs each need no merging (level 2, see server._dataset).
+BATCH_SAMPLES = 1_000_000
 _FORMER_TABLES = ["tables/samples.parquet", "tables/runs.parquet"]
 _FOLDERS = {folder: kind for kind, folder in KIND_FOLDERS.items()}
 
