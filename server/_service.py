@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,17 @@ from server._stores import GitStore, WriteOutcome
 from server._updater import DatabaseUpdater
 
 logger = logging.getLogger("server")
+
+
+#: Seconds without a request after which a warm-up goes on (see :meth:`ResultsService.wait_quiet`).
+QUIET = 0.3
+
+
+def _import_step_search() -> None:
+    """Import the step search's libraries (a second of work, done once per process)."""
+    with contextlib.suppress(ImportError):
+        import asv.step_detect  # noqa: F401
+        import scipy.stats  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -51,27 +63,61 @@ class ResultsService:
         self.updater = DatabaseUpdater(self.ingestor, self.warm_up)
         self.updater.request()
         self._warming = threading.Lock()
-        #: Called last by a warm-up (the app sets it: the comparison's runs, read in its context).
-        self.warm_more: Callable[[], object] = lambda: None
+        #: Called last by a warm-up with :meth:`wait_quiet` (the app sets it: it reads the runs a
+        #: comparison reads, in its context, waiting for quiet before each file).
+        self.warm_more: Callable[[Callable[[], None]], object] = lambda pause: None
+        self._quiet = threading.Condition()
+        self._requests = 0  # requests being answered
+        self._last_request = time.monotonic()  # when the last one ended (or the service started)
+
+    def request_started(self) -> None:
+        """Note that a request is being answered (the app calls it before each request)."""
+        with self._quiet:
+            self._requests += 1
+
+    def request_finished(self) -> None:
+        """Note that a request was answered (the app calls it after each request)."""
+        with self._quiet:
+            self._requests -= 1
+            self._last_request = time.monotonic()
+            self._quiet.notify_all()
+
+    def wait_quiet(self) -> None:
+        """Wait until no request has been answered for :data:`QUIET` seconds (at once when that is so).
+
+        A warm-up does its work between requests: the server runs its requests and the warm-up in
+        one Python process, and a warm-up that reads result files while a request is answered
+        makes that request wait for the interpreter.
+        """
+        with self._quiet:
+            while True:
+                remaining = self._last_request + QUIET - time.monotonic()
+                if self._requests == 0 and remaining <= 0:
+                    return
+                self._quiet.wait(max(remaining, 0.05) if self._requests == 0 else None)
 
     def warm_up(self) -> None:
-        """Load, in a background thread, what the first pages after a start or an upload need.
+        """Load, in a background thread and between requests, what the first pages after a start or an upload need.
 
-        The step search's libraries, the answers the overview pages share and (:attr:`warm_more`)
-        the runs a comparison reads. Does nothing while an earlier warm-up still runs.
+        The answers the overview pages share, the step search's libraries and (:attr:`warm_more`)
+        the runs a comparison reads. Does nothing while an earlier warm-up still runs. Each step
+        waits until no request is being answered (:meth:`wait_quiet`): a request that comes first
+        computes what it needs itself, and the warm-up then finds it done.
         """
         if self._warming.acquire(blocking=False):
             threading.Thread(target=self._warm, name="warm-up", daemon=True).start()
 
     def _warm(self) -> None:
         try:
-            with contextlib.suppress(ImportError):
-                import asv.step_detect  # noqa: F401
-                import scipy.stats  # noqa: F401
-            self.queries.benchmarks()
-            self.queries.runs(10, newest_first=True)
-            self.queries.header("machines")
-            self.warm_more()
+            for step in (
+                self.queries.benchmarks,
+                lambda: self.queries.runs(10, newest_first=True),
+                lambda: self.queries.header("machines"),
+                _import_step_search,
+            ):
+                self.wait_quiet()
+                step()
+            self.warm_more(self.wait_quiet)
         except Exception:  # noqa: BLE001 - a warm-up is only an optimisation; the page will ask again
             logger.debug("warming up the caches failed", exc_info=True)
         finally:

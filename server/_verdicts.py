@@ -31,7 +31,7 @@ from pytest_nwb_benchmarks.report import (
 from pytest_nwb_benchmarks.results import InvalidResultFile, ResultFile, read_result_file
 from server._api import error_response, service
 
-__all__ = ["steps_for", "stored_runs", "verdicts"]
+__all__ = ["prefetch_stored_runs", "steps_for", "stored_runs", "verdicts"]
 
 verdicts = Blueprint("verdicts", __name__)
 
@@ -91,6 +91,19 @@ def stored_runs() -> dict[str, ResultFile]:
             if _cache["commit"] == commit and commit is not None:
                 return _cache["runs"]
         return _read_stored_runs(commit)
+
+
+def prefetch_stored_runs(pause: Callable[[], None]) -> None:
+    """Read the files :func:`stored_runs` reads, one at a time after ``pause()``, then :func:`stored_runs`.
+
+    For a warm-up: no lock is held while it pauses, so a request that asks for :func:`stored_runs`
+    meanwhile reads what is still missing itself, never waits for the warm-up.
+    """
+    for row in service().queries.runs(RECENT_RUNS, newest_first=True):
+        pause()
+        _result_file(row["run"])
+    pause()
+    stored_runs()
 
 
 def _read_stored_runs(commit: str | None) -> dict[str, ResultFile]:
