@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from server._stores import GitStore, StoreError, WriteOutcome, file_lock
 logger = logging.getLogger("server.ingest")
 
 #: Samples held in memory before they are written as chunks (bounds the memory of a rebuild: about
-#: 60 bytes a sample). A rebuild reads the files in the order of their names (their time), so its
+#: 200 bytes a sample, for the batch being written and the one being read). A rebuild reads the files in the order of their names (their time), so its
 #: chunks of about a hundred full-suite runs each need no merging (level 2, see server._dataset).
 BATCH_SAMPLES = 1_000_000
 _FORMER_TABLES = ["tables/samples.parquet", "tables/runs.parquet"]
@@ -269,7 +270,16 @@ class Ingestor:
         for path in deleted:
             problems.pop(Path(path).name, None)
         files = _CommittedFiles(tree)
+        # One batch is written (pyarrow, mostly without the interpreter lock) while the next is read.
+        with ThreadPoolExecutor(1, thread_name_prefix="ingest-writer") as writer:
+            return self._read_batches(files, added, headers, out_dir, writer)
+
+    def _read_batches(
+        self, files: _CommittedFiles, added: list[str], headers: dict[str, dict], out_dir: Path, writer: Executor
+    ) -> tuple[list[Chunk], int]:
+        problems = headers["problems"]
         new_chunks: list[Chunk] = []
+        writing: Future[list[Chunk]] | None = None
         pending: dict[str, list] = defaultdict(list)
         pending_samples = 0
         read = 0
@@ -291,8 +301,12 @@ class Ingestor:
                 problems[name] = {"file": name, "problem": problem[:1000]}
                 continue
             if pending_samples >= BATCH_SAMPLES:
-                new_chunks.extend(self._flush(pending, out_dir))
+                if writing is not None:  # at most one batch waits to be written: memory stays bounded
+                    new_chunks.extend(writing.result())
+                writing = writer.submit(self._flush, pending, out_dir)
                 pending, pending_samples = defaultdict(list), 0
+        if writing is not None:
+            new_chunks.extend(writing.result())
         new_chunks.extend(self._flush(pending, out_dir))
         return new_chunks, read
 
