@@ -16,7 +16,7 @@ from server._api import api, error_response, handle_http_error
 from server._browser import browser
 from server._config import CONFIG_KEYS, load_config
 from server._openapi import openapi
-from server._service import ResultsService
+from server._service import ResultsService, import_step_search
 from server._verdicts import prefetch_stored_runs, verdicts
 
 __all__ = ["CONFIG_KEYS", "create_app"]
@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     service.results.ensure_ready()
     service.database.ensure_ready()
     app.extensions["nwb_benchmarks"] = service
+    import_step_search()
 
     def _read_recent_runs(pause: Callable[[], None]) -> None:
         with app.app_context():
