@@ -259,7 +259,17 @@ def write_chunk(period: str, tables: dict[str, pa.Table], out_dir: Path) -> Chun
         target.parent.mkdir(parents=True, exist_ok=True)
         # Columns of text may come as dictionary arrays (see server._chunk_tables); without pyarrow's
         # schema in the file, every reader (pyarrow too) reads them as text, like DuckDB's merged files.
-        pq.write_table(rows, target, compression="zstd", row_group_size=100_000, store_schema=False)
+        # Measurements are stored plainly: a dictionary of distinct floats only makes them larger.
+        dictionary = [field.name for field in rows.schema if not pa.types.is_floating(field.type)]
+        pq.write_table(
+            rows,
+            target,
+            compression="zstd",
+            compression_level=3,
+            use_dictionary=dictionary,
+            row_group_size=100_000,
+            store_schema=False,
+        )
         chunk.rows[table] = rows.num_rows
     return chunk
 
