@@ -41,9 +41,10 @@ from server._stores import GitStore, StoreError, WriteOutcome, file_lock
 
 logger = logging.getLogger("server.ingest")
 
-#: Samples held in memory before they are written as chunks (bounds the memory of a rebuild: about
-#: 200 bytes a sample, for the batch being written and the one being read). A rebuild reads the files in the order of their names (their time), so its
-#: chunks of about a hundred full-suite runs each need no merging (level 2, see server._dataset).
+#: Samples held in memory before they are written as chunks. This bounds the memory of a rebuild
+#: (a batch being written and the next being read: a few hundred MB). A rebuild reads the files in
+#: the order of their names (their time), so its chunks of about a hundred full-suite runs each are
+#: of level 2 and need no merging (see server._dataset).
 BATCH_SAMPLES = 1_000_000
 _FORMER_TABLES = ["tables/samples.parquet", "tables/runs.parquet"]
 _FOLDERS = {folder: kind for kind, folder in KIND_FOLDERS.items()}

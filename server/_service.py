@@ -83,18 +83,18 @@ class ResultsService:
         self.database = GitStore("database", config.home, config.database_remote, debug=config.debug, **timing)
         self.ingestor = Ingestor(self.results, self.database, config.home)
         self.queries = Queries(self.database.clone_dir / "tables")
-        # Files committed but not yet in the tables (e.g. before a restart) are ingested at start.
-        self.updater = DatabaseUpdater(self.ingestor, self.warm_up)
-        self.updater.request()
         self._warming = threading.Lock()
-        #: Called last by a warm-up with :meth:`wait_quiet` (the app sets it: it reads the runs a
-        #: comparison reads, in its context, waiting for quiet before each file).
+        #: Called last by a warm-up with :meth:`wait_quiet` (the app sets it: it reads the recent
+        #: runs' result files, in its context, waiting for quiet before each file).
         self.warm_more: Callable[[Callable[[], None]], object] = lambda pause: None
         self._quiet = threading.Condition()
         self._requests = 0  # requests being answered
         self._last_request = time.monotonic()  # when the last one ended (or the service started)
         self._stopping = False
         self._warm_thread: threading.Thread | None = None
+        # Files committed but not yet in the tables (e.g. before a restart) are ingested at start.
+        self.updater = DatabaseUpdater(self.ingestor, self.warm_up)
+        self.updater.request()
 
     def request_started(self) -> None:
         """Note that a request is being answered (the app calls it before each request)."""
