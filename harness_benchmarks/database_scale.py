@@ -15,7 +15,7 @@ Steps, each reported as one JSON line and all together at the end:
 3. ``cold`` / ``warm``: the server is restarted; the first request of every page and endpoint
    after the restart, then the median of five more (warm).
 4. ``upload``: ``--uploads`` more runs uploaded through the API by four concurrent clients; the
-   rate, and the latency of each upload (which includes its database update).
+   rate, and the latency of each upload (answered once committed; the database update follows).
 5. ``after_upload``: once ``/data/database-status`` says the tables hold the last upload (uploads
    are answered before the tables are updated; the wait is reported), the first request of every
    page.
