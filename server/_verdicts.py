@@ -2,9 +2,10 @@
 
 The statistics are the package's own (:mod:`pytest_nwb_benchmarks.report`: ``compare_result_files``,
 ``find_steps``), so the server, the command line and pytest judge
-alike. Samples come through one accessor, :func:`stored_runs`, which reads the result files of
-the newest runs (as the database's ``runs`` table lists them) with the package's reader, so exact
-integers stay exact; every request's work is bounded by :data:`RECENT_RUNS`.
+alike. Samples come from the result files, read with the package's reader so that exact integers
+stay exact: a comparison reads its two runs' files (the runs it offers are listed from the
+database's ``runs`` table), the step search those of the newest runs (:func:`stored_runs`); every
+request's work is bounded by :data:`RECENT_RUNS`.
 """
 
 from __future__ import annotations
