@@ -41,10 +41,11 @@ from server._stores import GitStore, StoreError, WriteOutcome, file_lock
 
 logger = logging.getLogger("server.ingest")
 
-#: Samples held in memory before they are written as chunks. This bounds the memory of a rebuild
-#: (a batch being written and the next being read: a few hundred MB). A rebuild reads the files in
-#: the order of their names (their time), so its chunks of about a hundred full-suite runs each are
-#: of level 2 and need no merging (see server._dataset).
+#: Samples of one period held in memory before they are written as a chunk (see _read_batches).
+#: This bounds the memory of a rebuild (a batch being written and the next being read: a few
+#: hundred MB). A rebuild reads the files in the order of their names (their time), so its chunks
+#: of about a hundred full-suite runs each are of level 2, and a month of one run an hour needs no
+#: merging (see server._dataset).
 BATCH_SAMPLES = 1_000_000
 _FORMER_TABLES = ["tables/samples.parquet", "tables/runs.parquet"]
 _FOLDERS = {folder: kind for kind, folder in KIND_FOLDERS.items()}
@@ -278,11 +279,17 @@ class Ingestor:
     def _read_batches(
         self, files: _CommittedFiles, added: list[str], headers: dict[str, dict], out_dir: Path, writer: Executor
     ) -> tuple[list[Chunk], int]:
+        """Read the files; write a period's runs as a chunk once they hold :data:`BATCH_SAMPLES` samples.
+
+        A period's runs are written together until then, so that a period read in time order (a
+        rebuild) gets full chunks and one partial chunk at most; every pending run is written when
+        they hold twice as many (runs of many periods read in turn).
+        """
         problems = headers["problems"]
         new_chunks: list[Chunk] = []
         writing: Future[list[Chunk]] | None = None
-        pending: dict[str, list] = defaultdict(list)
-        pending_samples = 0
+        pending: dict[str, list[RunRows]] = defaultdict(list)
+        samples: dict[str, int] = defaultdict(int)
         read = 0
         for path in self._ingestible(added):
             name = Path(path).name
@@ -290,22 +297,29 @@ class Ingestor:
             read += 1
             try:
                 parsed, content = read_stored_file(name, files.read(path))
-                if parsed.kind == "result":
-                    rows = run_rows(name, parsed, content)
-                    pending[period_of(rows.run["timestamp"])].append(rows)
-                    pending_samples += rows.sample_count
-                else:
+                if parsed.kind != "result":
                     self._upsert_header(headers, parsed.kind, name, parsed, content)
+                    continue
+                rows = run_rows(name, parsed, content)
             except (BadFile, TypeError, ValueError, AttributeError, RecursionError) as error:
                 problem = f"{type(error).__name__}: {error}" if not isinstance(error, BadFile) else str(error)
                 logger.warning("skipping the stored file %s: %s", path, problem)
                 problems[name] = {"file": name, "problem": problem[:1000]}
                 continue
-            if pending_samples >= BATCH_SAMPLES:
-                if writing is not None:  # at most one batch waits to be written: memory stays bounded
-                    new_chunks.extend(writing.result())
-                writing = writer.submit(self._flush, pending, out_dir)
-                pending, pending_samples = defaultdict(list), 0
+            period = period_of(rows.run["timestamp"])
+            pending[period].append(rows)
+            samples[period] += rows.sample_count
+            if samples[period] >= BATCH_SAMPLES:
+                due = {period: pending.pop(period)}
+            elif sum(samples.values()) >= 2 * BATCH_SAMPLES:
+                due, pending = pending, defaultdict(list)
+            else:
+                continue
+            for written in due:
+                samples.pop(written)
+            if writing is not None:  # at most one batch waits to be written: memory stays bounded
+                new_chunks.extend(writing.result())
+            writing = writer.submit(self._flush, due, out_dir)
         if writing is not None:
             new_chunks.extend(writing.result())
         new_chunks.extend(self._flush(pending, out_dir))
