@@ -15,8 +15,10 @@ Steps, each reported as one JSON line and all together at the end:
 3. ``cold`` / ``warm``: the server is restarted; the first request of every page and endpoint
    after the restart, then the median of five more (warm).
 4. ``upload``: ``--uploads`` more runs uploaded through the API by four concurrent clients; the
-   rate, and the latency of each upload (which includes its database update).
-5. ``after_upload``: the first request of every page after the last upload.
+   rate, and the latency of each upload (answered once committed; the database update follows).
+5. ``after_upload``: once ``/data/database-status`` says the tables hold the last upload (uploads
+   are answered before the tables are updated; the wait is reported), the first request of every
+   page.
 
 ``--keep`` keeps the work folder; ``--reuse`` then measures again on it (the store as it was
 left, with the runs uploaded by the earlier measurement), skipping the generation, and the
@@ -205,6 +207,17 @@ def timed_get(url: str) -> tuple[float, int]:
     return time.perf_counter() - start, len(response.content)
 
 
+def wait_for_database(url: str, timeout: float = 600.0) -> float:
+    """Poll ``/data/database-status`` until the tables hold every stored file; the seconds it took."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        status = requests.get(f"{url}/data/database-status", timeout=600).json()
+        if status["state"] == "current" and not status["updating"]:
+            return time.perf_counter() - start
+        time.sleep(0.05)
+    raise TimeoutError(f"the database did not catch up with the uploads within {timeout} s")
+
+
 def latencies(url: str, repeats: int) -> dict[str, Any]:
     """First request of every page, then the median of ``repeats`` more."""
     out = {}
@@ -364,8 +377,17 @@ def _measure(args: argparse.Namespace, remote: Path, figures: list[dict[str, Any
             )
             name, content = result_file(args.runs + args.uploads, items, rng)
             upload((name, content))
+            # Uploads are answered before the tables hold them: time the pages once the database caught up.
+            caught_up = wait_for_database(server.url)
             first = {label: round(timed_get(server.url + path)[0], 3) for label, path in pages(server.url).items()}
-            figures.append(report("after_upload", first_request_s=first, peak_memory_mb=round(server.peak_memory_mb())))
+            figures.append(
+                report(
+                    "after_upload",
+                    database_caught_up_s=round(caught_up, 2),
+                    first_request_s=first,
+                    peak_memory_mb=round(server.peak_memory_mb()),
+                )
+            )
         finally:
             server.stop()
     finally:

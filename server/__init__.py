@@ -6,17 +6,18 @@ production, ``waitress-serve --call server:create_app``. See ``docs/server.rst``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
 from server._api import api, error_response, handle_http_error
 from server._browser import browser
 from server._config import CONFIG_KEYS, load_config
 from server._openapi import openapi
-from server._service import ResultsService
-from server._verdicts import stored_runs, verdicts
+from server._service import ResultsService, import_step_search
+from server._verdicts import prefetch_stored_runs, verdicts
 
 __all__ = ["CONFIG_KEYS", "create_app"]
 
@@ -47,12 +48,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     service.results.ensure_ready()
     service.database.ensure_ready()
     app.extensions["nwb_benchmarks"] = service
+    import_step_search()
 
-    def _read_recent_runs() -> None:
+    def _read_recent_runs(pause: Callable[[], None]) -> None:
         with app.app_context():
-            stored_runs()
+            prefetch_stored_runs(pause)
 
     service.warm_more = _read_recent_runs
+
+    # The warm-up does its work between requests (see ResultsService.wait_quiet).
+    @app.before_request
+    def _started() -> None:
+        service.request_started()
+        g.counted_request = True
+
+    @app.teardown_request
+    def _finished(_error: BaseException | None) -> None:
+        if g.pop("counted_request", False):
+            service.request_finished()
+
     service.warm_up()
     app.register_blueprint(api)
     app.register_blueprint(openapi)

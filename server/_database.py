@@ -20,8 +20,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
+import orjson
 
 from pytest_nwb_benchmarks.results import InvalidFileName, ParsedFileName, parse_file_name, random_friendly_name
+from server._samples import SampleError, declared_unit, flat_series, unit_of
 
 #: Folders of the results store, one per kind of file.
 KIND_FOLDERS: dict[str, str] = {"result": "results", "machine": "machines", "environment": "environments"}
@@ -56,21 +58,24 @@ class RunRows:
     ----------
     keys : list of tuple
         ``(benchmark, params, variable, unit)`` of each series (variable None for plain samples).
-    values, indices : list of numpy.ndarray
-        Each series' finite values and their sample indices.
+    values, indices : numpy.ndarray
+        The finite values of every series, one after the other, and their sample indices.
+    counts : numpy.ndarray
+        How many of ``values`` each series has (at least one).
     run : dict
         The ``runs`` row.
     """
 
     keys: list[tuple[str, str, str | None, str]]
-    values: list[np.ndarray]
-    indices: list[np.ndarray]
+    values: np.ndarray
+    indices: np.ndarray
+    counts: np.ndarray
     run: dict[str, Any]
 
     @property
     def sample_count(self) -> int:
         """Samples in the run."""
-        return sum(len(values) for values in self.values)
+        return len(self.values)
 
 
 def store_path(name: str) -> str:
@@ -103,12 +108,35 @@ def read_stored_file(name: str, data: bytes) -> tuple[ParsedFileName, dict]:
     except InvalidFileName as error:
         raise BadFile(f"unreadable file name: {error}") from None
     try:
-        content = json.loads(data.decode("utf-8"))
+        content = _loads(data, parsed.kind == "result")
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise BadFile(f"not readable as JSON: {type(error).__name__}: {error}"[:500]) from None
     if not isinstance(content, dict):
         raise BadFile(f"expected a JSON object at $, got {type(content).__name__}")
     return parsed, content
+
+
+#: The fields of a result file that become text in a row (see :func:`run_rows`).
+_TEXT_FIELDS = ("machine_hash", "environment_hash", "commit_hash")
+
+
+def _loads(data: bytes, result: bool) -> Any:
+    """JSON as :func:`json.loads` reads it; a result file by orjson (several times faster) when that gives the same.
+
+    orjson reads an integer beyond 64 bits as a float (correctly rounded, as ``float()`` rounds it):
+    the same sample values, but not the same text in a field that :func:`run_rows` turns into text,
+    so such a file is read again by json; so are files that orjson refuses (NaN, Infinity, lone
+    surrogates, deep nesting), which json reads or says what is wrong with.
+    """
+    if result:
+        try:
+            content = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if not isinstance(content, dict) or not any(isinstance(content.get(k), float) for k in _TEXT_FIELDS):
+                return content
+    return json.loads(data.decode("utf-8"))
 
 
 def _parse_timestamp(text: Any) -> datetime | None:
@@ -118,86 +146,6 @@ def _parse_timestamp(text: Any) -> datetime | None:
         return datetime.strptime(re.sub(r"[_]", "-", text), "%Y-%m-%d-%H-%M-%S").replace(tzinfo=timezone.utc)
     except ValueError:
         return None
-
-
-def unit_of(benchmark: str, variable: str | None) -> str:
-    """Guess the unit from the benchmark's method prefix (ASV's convention) and the variable name."""
-    method = benchmark.rsplit(".", 1)[-1]
-    if variable:
-        if variable.endswith("_bytes"):
-            return "bytes"
-        if "packets" in variable:
-            return "packets"
-        if "time" in variable:
-            return "s"
-    if method.startswith("time_"):
-        return "s"
-    if method.startswith(("peakmem_", "mem_")):
-        return "bytes"
-    return ""
-
-
-def _number(value: Any, where: str) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        value = float(value)
-    except OverflowError:
-        raise BadFile(f"the sample at {where} is an integer too large for a 64-bit float") from None
-    return value if math.isfinite(value) else None
-
-
-def _declared_unit(content: dict, benchmark: str) -> str | None:
-    """The unit a result file of this project declares for a benchmark (under ``benchmarks``), if any."""
-    metadata = content.get("benchmarks")
-    entry = metadata.get(benchmark) if isinstance(metadata, dict) else None
-    unit = entry.get("unit") if isinstance(entry, dict) else None
-    return {"seconds": "s"}.get(unit, unit) if isinstance(unit, str) else None
-
-
-_PLAIN = (int, float, type(None))
-
-
-def _grouped(samples: Any) -> dict[str | None, tuple[list[int], list[Any]]]:
-    """Sample indices and raw values of one benchmark and parameter key, by variable (None: plain)."""
-    if isinstance(samples, list) and all(type(sample) in _PLAIN for sample in samples):
-        return {None: (list(range(len(samples))), samples)}
-    grouped: dict[str | None, tuple[list[int], list[Any]]] = {}
-
-    def add(variable: str | None, index: int, value: Any) -> None:
-        indices, values = grouped.setdefault(variable, ([], []))
-        indices.append(index)
-        values.append(value)
-
-    if isinstance(samples, dict):
-        # One repeat of a tracking benchmark that reports several quantities; a list of
-        # values (e.g. per-request latencies) becomes one row per value.
-        for key, value in samples.items():
-            for index, item in enumerate(value if isinstance(value, list) else [value]):
-                add(str(key), index, item)
-    elif isinstance(samples, list):
-        for index, sample in enumerate(samples):
-            if isinstance(sample, dict):
-                for key, value in sample.items():
-                    add(str(key), index, value)
-            else:
-                add(None, index, sample)
-    else:
-        add(None, 0, samples)
-    return grouped
-
-
-def _finite(indices: list[int], raw: list[Any], where: str) -> tuple[np.ndarray, np.ndarray]:
-    """The finite numbers of ``raw`` and their indices; nulls, text and booleans carry no measurement."""
-    if all(type(value) in _PLAIN for value in raw):
-        try:
-            values = np.array(raw, dtype=float)
-        except OverflowError:
-            raise BadFile(f"a sample at {where} is an integer too large for a 64-bit float") from None
-    else:
-        values = np.array([_number(value, where) for value in raw], dtype=float)
-    keep = np.isfinite(values)
-    return values[keep], np.asarray(indices, dtype=np.int64)[keep]
 
 
 def run_rows(name: str, parsed: ParsedFileName, content: dict) -> RunRows:
@@ -232,20 +180,18 @@ def run_rows(name: str, parsed: ParsedFileName, content: dict) -> RunRows:
         results = {}
     if not isinstance(results, dict):
         raise BadFile(f"expected a mapping at $.results, got {type(results).__name__}")
-    rows = RunRows([], [], [], {})
-    for benchmark, by_params in results.items():
-        if not isinstance(by_params, dict):
-            continue
-        declared_unit = _declared_unit(content, benchmark)
-        for params, samples in by_params.items():
-            for variable, (indices, raw) in _grouped(samples).items():
-                values, kept = _finite(indices, raw, f"$.results[{benchmark!r}][{params!r}]")
-                if not len(values):
-                    continue
-                unit = (declared_unit if variable is None else None) or unit_of(benchmark, variable)
-                rows.keys.append((benchmark, params, variable, unit))
-                rows.values.append(values)
-                rows.indices.append(kept)
+    try:
+        heads, values, indices, counts = flat_series(results)
+    except SampleError as error:
+        raise BadFile(str(error)) from None
+    units: dict[str, str | None] = {}
+    keys = []
+    for benchmark, params, variable in heads:
+        if variable is None and benchmark not in units:
+            units[benchmark] = declared_unit(content, benchmark)
+        unit = (units[benchmark] if variable is None else None) or unit_of(benchmark, variable)
+        keys.append((benchmark, params, variable, unit))
+    rows = RunRows(keys, values, indices, counts, {})
     rows.run = {
         "run": run,
         "machine": machine,

@@ -119,11 +119,11 @@ SERIES_SCHEMA = pa.schema(
         ("mean", pa.float64()),
     ]
 )
-#: Sort keys of the chunk tables (pyarrow's spelling of :data:`CHUNK_TABLES`).
-_SORT_KEYS = {
-    table: [(column.split()[0], "ascending", "at_start") for column in order.split(", ")]
-    for table, order in CHUNK_TABLES.items()
-}
+
+
+def sort_keys(table: str) -> list[tuple[str, str, str]]:
+    """The order of a chunk table's files (:data:`CHUNK_TABLES`), as pyarrow's sort keys."""
+    return [(column.split()[0], "ascending", "at_start") for column in CHUNK_TABLES[table].split(", ")]
 
 
 def period_of(timestamp: datetime | None) -> str:
@@ -242,7 +242,7 @@ def write_chunk(period: str, tables: dict[str, pa.Table], out_dir: Path) -> Chun
     period : str
         The runs' period.
     tables : dict of str to pyarrow.Table
-        ``samples``, ``series`` and ``runs`` rows of the chunk (any order: they are sorted here).
+        ``samples``, ``series`` and ``runs`` rows of the chunk, each sorted by its :func:`sort_keys`.
     out_dir : Path
         Where the files go (laid out as under ``tables/``).
 
@@ -257,8 +257,19 @@ def write_chunk(period: str, tables: dict[str, pa.Table], out_dir: Path) -> Chun
     for table, rows in tables.items():
         target = out_dir / chunk.path(table)
         target.parent.mkdir(parents=True, exist_ok=True)
-        ordered = rows.sort_by(_SORT_KEYS[table])
-        pq.write_table(ordered, target, compression="zstd", row_group_size=100_000)
+        # Columns of text may come as dictionary arrays (see server._chunk_tables); without pyarrow's
+        # schema in the file, every reader (pyarrow too) reads them as text, like DuckDB's merged files.
+        # Measurements are stored plainly: a dictionary of distinct floats only makes them larger.
+        dictionary = [field.name for field in rows.schema if not pa.types.is_floating(field.type)]
+        pq.write_table(
+            rows,
+            target,
+            compression="zstd",
+            compression_level=3,
+            use_dictionary=dictionary,
+            row_group_size=100_000,
+            store_schema=False,
+        )
         chunk.rows[table] = rows.num_rows
     return chunk
 

@@ -14,24 +14,20 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import git
-import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pytest_nwb_benchmarks.results import InvalidFileName, parse_file_name
+from server._chunk_tables import chunk_tables
 from server._database import KIND_FOLDERS, BadFile, RunRows, environment_row, machine_row, read_stored_file, run_rows
 from server._dataset import (
     CHUNK_TABLES,
     HEADER_TABLES,
     MANIFEST,
-    RUNS_SCHEMA,
-    SAMPLES_SCHEMA,
-    SERIES_SCHEMA,
     Chunk,
     Manifest,
     due_for_merge,
@@ -45,8 +41,12 @@ from server._stores import GitStore, StoreError, WriteOutcome, file_lock
 
 logger = logging.getLogger("server.ingest")
 
-#: Runs held in memory before they are written as a chunk (bounds the memory of a rebuild).
-BATCH_SAMPLES = 150_000
+#: Samples of one period held in memory before they are written as a chunk (see _read_batches).
+#: This bounds the memory of a rebuild (a batch being written and the next being read: a few
+#: hundred MB). A rebuild reads the files in the order of their names (their time), so its chunks
+#: of about a hundred full-suite runs each are of level 2, and a month of one run an hour needs no
+#: merging (see server._dataset).
+BATCH_SAMPLES = 1_000_000
 _FORMER_TABLES = ["tables/samples.parquet", "tables/runs.parquet"]
 _FOLDERS = {folder: kind for kind, folder in KIND_FOLDERS.items()}
 
@@ -271,30 +271,57 @@ class Ingestor:
         problems = headers["problems"]
         for path in deleted:
             problems.pop(Path(path).name, None)
+        files = _CommittedFiles(tree)
+        # One batch is written (pyarrow, mostly without the interpreter lock) while the next is read.
+        with ThreadPoolExecutor(1, thread_name_prefix="ingest-writer") as writer:
+            return self._read_batches(files, added, headers, out_dir, writer)
+
+    def _read_batches(
+        self, files: _CommittedFiles, added: list[str], headers: dict[str, dict], out_dir: Path, writer: Executor
+    ) -> tuple[list[Chunk], int]:
+        """Read the files; write a period's runs as a chunk once they hold :data:`BATCH_SAMPLES` samples.
+
+        A period's runs are written together until then, so that a period read in time order (a
+        rebuild) gets full chunks and one partial chunk at most; every pending run is written when
+        they hold twice as many (runs of many periods read in turn).
+        """
+        problems = headers["problems"]
         new_chunks: list[Chunk] = []
-        pending: dict[str, list] = defaultdict(list)
-        pending_samples = 0
+        writing: Future[list[Chunk]] | None = None
+        pending: dict[str, list[RunRows]] = defaultdict(list)
+        samples: dict[str, int] = defaultdict(int)
         read = 0
         for path in self._ingestible(added):
             name = Path(path).name
             problems.pop(name, None)
             read += 1
             try:
-                parsed, content = read_stored_file(name, _blob(tree, path))
-                if parsed.kind == "result":
-                    rows = run_rows(name, parsed, content)
-                    pending[period_of(rows.run["timestamp"])].append(rows)
-                    pending_samples += rows.sample_count
-                else:
+                parsed, content = read_stored_file(name, files.read(path))
+                if parsed.kind != "result":
                     self._upsert_header(headers, parsed.kind, name, parsed, content)
+                    continue
+                rows = run_rows(name, parsed, content)
             except (BadFile, TypeError, ValueError, AttributeError, RecursionError) as error:
                 problem = f"{type(error).__name__}: {error}" if not isinstance(error, BadFile) else str(error)
                 logger.warning("skipping the stored file %s: %s", path, problem)
                 problems[name] = {"file": name, "problem": problem[:1000]}
                 continue
-            if pending_samples >= BATCH_SAMPLES:
-                new_chunks.extend(self._flush(pending, out_dir))
-                pending, pending_samples = defaultdict(list), 0
+            period = period_of(rows.run["timestamp"])
+            pending[period].append(rows)
+            samples[period] += rows.sample_count
+            if samples[period] >= BATCH_SAMPLES:
+                due = {period: pending.pop(period)}
+            elif sum(samples.values()) >= 2 * BATCH_SAMPLES:
+                due, pending = pending, defaultdict(list)
+            else:
+                continue
+            for written in due:
+                samples.pop(written)
+            if writing is not None:  # at most one batch waits to be written: memory stays bounded
+                new_chunks.extend(writing.result())
+            writing = writer.submit(self._flush, due, out_dir)
+        if writing is not None:
+            new_chunks.extend(writing.result())
         new_chunks.extend(self._flush(pending, out_dir))
         return new_chunks, read
 
@@ -324,64 +351,28 @@ class Ingestor:
         return [write_chunk(period, chunk_tables(runs), out_dir) for period, runs in sorted(pending.items())]
 
 
-def chunk_tables(runs: list[RunRows]) -> dict[str, pa.Table]:
-    """The ``samples``, ``series`` and ``runs`` rows of some runs, as Arrow tables.
+class _CommittedFiles:
+    """The stored files of one commit, read from git's objects by path.
 
-    Per run and series: the number of samples, their median, quartiles (linear interpolation, as
-    numpy, pandas and DuckDB's ``quantile_cont`` compute them), extremes and mean. Plots and
-    comparisons read these, not the samples.
+    Each folder's tree is listed once (looking a path up in the commit's tree lists the folder
+    again each time: a cost that grows with the store), and the blobs are read through GitPython's
+    one long-running ``git cat-file --batch`` process.
     """
-    keys = [key for rows in runs for key in rows.keys]
-    values = [values for rows in runs for values in rows.values]
-    counts = np.array([len(array) for array in values], dtype=np.int64)
-    per_run = np.array([len(rows.keys) for rows in runs], dtype=np.int64)
-    samples_per_run = np.array([rows.sample_count for rows in runs], dtype=np.int64)
-    stats = _statistics(values)
-    series: dict[str, Any] = {"samples": counts}
-    series.update({name: stats[:, k] for k, name in enumerate(("q1", "median", "q3", "min", "max", "mean"))})
-    samples: dict[str, Any] = {
-        "value": np.concatenate(values) if values else np.array([], dtype=float),
-        "sample_index": np.concatenate([i for rows in runs for i in rows.indices]) if values else np.array([], "i8"),
-    }
-    for k, name in enumerate(("benchmark", "params", "variable", "unit")):
-        column = pa.array([key[k] for key in keys], type=pa.string())
-        series[name] = column
-        samples[name] = _repeat(column, counts)
-    for name in ("machine", "environment", "commit", "timestamp", "run"):
-        column = pa.array([rows.run[name] for rows in runs], type=SAMPLES_SCHEMA.field(name).type)
-        series[name] = _repeat(column, per_run)
-        samples[name] = _repeat(column, samples_per_run)
-    return {
-        "samples": pa.table({name: samples[name] for name in SAMPLES_SCHEMA.names}, schema=SAMPLES_SCHEMA),
-        "series": pa.table({name: series[name] for name in SERIES_SCHEMA.names}, schema=SERIES_SCHEMA),
-        "runs": pa.Table.from_pylist([rows.run for rows in runs], schema=RUNS_SCHEMA),
-    }
 
+    def __init__(self, tree: git.Tree | None) -> None:
+        self.tree = tree
+        self._folders: dict[str, dict[str, git.Blob]] = {}
 
-def _repeat(column: pa.Array, counts: np.ndarray) -> pa.Array:
-    """Each element of ``column`` repeated ``counts`` times (in C: a take of repeated positions)."""
-    return column.take(pa.array(np.repeat(np.arange(len(column)), counts)))
-
-
-def _blob(tree: git.Tree, path: str) -> bytes:
-    """The committed content of a stored file."""
-    try:
-        return tree[path].data_stream.read()
-    except Exception as error:  # noqa: BLE001 - git's object database raises many kinds of errors
-        raise BadFile(f"cannot read the file from the store's git objects: {type(error).__name__}: {error}") from None
-
-
-def _statistics(values: list[np.ndarray]) -> np.ndarray:
-    """Quartiles, median, extremes and mean of each array: one vectorized pass per array length."""
-    stats = np.empty((len(values), 6))
-    by_length: dict[int, list[int]] = defaultdict(list)
-    for position, array in enumerate(values):
-        by_length[len(array)].append(position)
-    for positions in by_length.values():
-        block = np.stack([values[position] for position in positions])
-        q1, median, q3 = np.percentile(block, [25, 50, 75], axis=1)
-        stats[positions] = np.column_stack([q1, median, q3, block.min(axis=1), block.max(axis=1), block.mean(axis=1)])
-    return stats
+    def read(self, path: str) -> bytes:
+        """The committed content of a stored file (``folder/name``)."""
+        folder, _, name = path.partition("/")
+        try:
+            if folder not in self._folders:
+                self._folders[folder] = {blob.name: blob for blob in self.tree[folder].blobs}
+            return self._folders[folder][name].data_stream.read()
+        except Exception as error:  # noqa: BLE001 - git's object database raises many kinds of errors
+            problem = f"{type(error).__name__}: {error}"
+            raise BadFile(f"cannot read the file from the store's git objects: {problem}") from None
 
 
 def _is_legacy(name: str) -> bool:

@@ -2,9 +2,10 @@
 
 The statistics are the package's own (:mod:`pytest_nwb_benchmarks.report`: ``compare_result_files``,
 ``find_steps``), so the server, the command line and pytest judge
-alike. Samples come through one accessor, :func:`stored_runs`, which reads the result files of
-the newest runs (as the database's ``runs`` table lists them) with the package's reader, so exact
-integers stay exact; every request's work is bounded by :data:`RECENT_RUNS`.
+alike. Samples come from the result files, read with the package's reader so that exact integers
+stay exact: a comparison reads its two runs' files (the runs it offers are listed from the
+database's ``runs`` table), the step search those of the newest runs (:func:`stored_runs`); every
+request's work is bounded by :data:`RECENT_RUNS`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from pytest_nwb_benchmarks.report import (
 from pytest_nwb_benchmarks.results import InvalidResultFile, ResultFile, read_result_file
 from server._api import error_response, service
 
-__all__ = ["steps_for", "stored_runs", "verdicts"]
+__all__ = ["prefetch_stored_runs", "steps_for", "stored_runs", "verdicts"]
 
 verdicts = Blueprint("verdicts", __name__)
 
@@ -93,6 +95,19 @@ def stored_runs() -> dict[str, ResultFile]:
         return _read_stored_runs(commit)
 
 
+def prefetch_stored_runs(pause: Callable[[], None]) -> None:
+    """Read the files :func:`stored_runs` reads, one at a time after ``pause()``, then :func:`stored_runs`.
+
+    For a warm-up: no lock is held while it pauses, so a request that asks for :func:`stored_runs`
+    meanwhile reads what is still missing itself, never waits for the warm-up.
+    """
+    for row in service().queries.runs(RECENT_RUNS, newest_first=True):
+        pause()
+        _result_file(row["run"])
+    pause()
+    stored_runs()
+
+
 def _read_stored_runs(commit: str | None) -> dict[str, ResultFile]:
     runs: dict[str, ResultFile] = {}
     for row in service().queries.runs(RECENT_RUNS, newest_first=True):
@@ -105,18 +120,48 @@ def _read_stored_runs(commit: str | None) -> dict[str, ResultFile]:
     return ordered
 
 
-def _with_named(runs: dict[str, ResultFile], *named: str) -> dict[str, ResultFile]:
-    """``runs`` plus any named run older than the recent ones (404 for a run the store does not have)."""
-    missing = [run_id for run_id in named if run_id and run_id not in runs]
-    if not missing:
-        return runs
-    extended = dict(runs)
-    for run_id in missing:
-        run = _result_file(run_id)
-        if run is None:
-            abort(404, f"no run {run_id!r}")
-        extended[run_id] = run
-    return dict(sorted(extended.items(), key=lambda item: (item[1].timestamp, item[0])))
+@dataclass(frozen=True)
+class _Choice:
+    """A run a comparison offers: what the page shows of it and what picks the default baseline."""
+
+    timestamp: str
+    machine_hash: str
+    environment_hash: str
+    commit_hash: str
+
+
+def _choice(run: ResultFile) -> _Choice:
+    return _Choice(run.timestamp, run.machine_hash, run.environment_hash, run.commit_hash)
+
+
+def _recent_choices() -> dict[str, _Choice]:
+    """The newest :data:`RECENT_RUNS` runs by the ``runs`` table, oldest first; no result file is read.
+
+    A comparison reads only its two runs' files: its first request after a start or an upload
+    does not wait for the recent runs' files (the warm-up reads those, between requests).
+    """
+    choices = {
+        row["run"]: _Choice(
+            f"{row['timestamp']:%Y-%m-%d-%H-%M-%S}" if row["timestamp"] is not None else "",
+            row["machine"],
+            row["environment"],
+            row["commit"],
+        )
+        for row in service().queries.runs(RECENT_RUNS, newest_first=True)
+    }
+    return _ordered(choices)
+
+
+def _ordered(choices: dict[str, _Choice]) -> dict[str, _Choice]:
+    return dict(sorted(choices.items(), key=lambda item: (item[1].timestamp, item[0])))
+
+
+def _named_file(run_id: str) -> ResultFile:
+    """A run's result file (404 for a run the store does not have, or cannot read)."""
+    run = _result_file(run_id)
+    if run is None:
+        abort(404, f"no run {run_id!r}")
+    return run
 
 
 def _threshold() -> float:
@@ -130,7 +175,7 @@ def _flag(name: str) -> bool:
     return request.args.get(name, "").lower() in ("1", "true", "yes", "on")
 
 
-def _default_base(runs: dict[str, ResultFile], head: str) -> str:
+def _default_base(runs: dict[str, _Choice], head: str) -> str:
     """The newest run before ``head`` of the same machine and environment, or ''."""
     target = runs[head]
     same = [
@@ -143,18 +188,26 @@ def _default_base(runs: dict[str, ResultFile], head: str) -> str:
     return same[-1] if same else ""
 
 
-def _comparison() -> tuple[dict[str, ResultFile], str, str, RunComparison | None, str]:
-    """Read the query of a compare request; return the runs, both ids, the comparison and any refusal."""
-    runs = _with_named(stored_runs(), request.args.get("head", ""), request.args.get("base", ""))
-    head = request.args.get("head") or (next(reversed(runs)) if runs else "")
+def _comparison() -> tuple[dict[str, _Choice], str, str, RunComparison | None, str]:
+    """Read the query of a compare request; return the runs offered, both ids, the comparison and any refusal."""
+    runs = _recent_choices()
+    files: dict[str, ResultFile] = {}
+    for run_id in (request.args.get("head", ""), request.args.get("base", "")):
+        if run_id:
+            files[run_id] = _named_file(run_id)
+            runs.setdefault(run_id, _choice(files[run_id]))
+    runs = _ordered(runs)
+    head = request.args.get("head") or next(reversed(runs), "")
     base = request.args.get("base") or (_default_base(runs, head) if head else "")
     threshold = _threshold()
     if not (base and head):
         return runs, base, head, None, "no earlier run of the same machine and environment to compare with"
+    for run_id in (base, head):
+        files.setdefault(run_id, _named_file(run_id))
     allow = _flag("allow_other_machine")
     try:
         comparison = _cached(
-            "comparisons", (base, head, threshold, allow), lambda: _compare(runs, base, head, threshold, allow)
+            "comparisons", (base, head, threshold, allow), lambda: _compare(files, base, head, threshold, allow)
         )
     except IncomparableRuns as error:
         return runs, base, head, None, str(error).replace("pass --allow-other-machine", "tick 'other machines'")
