@@ -272,7 +272,9 @@ class SuiteSettings:
             server = payload.get("server")
             payload["server"] = ServerInfo.from_json(json.dumps(server)) if server else None
             profile = payload.get("profile", "default")
-            payload["latencies_ms"] = parse_latencies(payload.get("latencies_ms") or PROFILE_LATENCIES.get(profile, "20"))
+            payload["latencies_ms"] = parse_latencies(
+                payload.get("latencies_ms") or PROFILE_LATENCIES.get(profile, "20")
+            )
             return cls(**payload)
         except (TypeError, ValueError) as error:
             raise ValueError(f"environment variable {SETTINGS_ENV} is malformed: {error}") from None
