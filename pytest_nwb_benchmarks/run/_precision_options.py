@@ -63,8 +63,9 @@ def _number(text: str) -> float:
     return value
 
 
-def precision_runner_options(config: pytest.Config) -> dict[str, dict[str, Any]]:
-    """The native runner's precision settings: ``{"precision_overrides": options, "precision_defaults": ini}``.
+def precision_runner_options(config: pytest.Config) -> dict[str, Any]:
+    """The native runner's precision settings: ``{"precision_overrides": options, "precision_defaults": ini,
+    "suite_budget": seconds or None}``.
 
     Raises
     ------
