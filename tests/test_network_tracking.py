@@ -47,8 +47,8 @@ READERS = (
 )
 SERVER_COUNTS_ABORTED_PROBE = (
     "remfile sizes a file with a GET it aborts after the headers. How much of that body crosses the wire "
-    "before the client hangs up is a race: the server counts what the client's kernel acknowledged "
-    "(TCP_INFO), the library hooks what the application read, and the two differ by up to the socket "
+    "before the client hangs up is a race: the server counts what left its socket (TCP_INFO), "
+    "the library hooks what the application read, and the two differ by up to the socket "
     "buffers. Request counts for this case are asserted exactly in test_request_count_is_exact."
 )
 

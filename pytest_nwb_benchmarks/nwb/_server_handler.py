@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 
 from pytest_nwb_benchmarks.nwb._s3_listing import MAX_KEYS, ListingError, list_objects, servable_parts
 from pytest_nwb_benchmarks.nwb._server_info import _quote_path
-from pytest_nwb_benchmarks.nwb._tcp_info import bytes_acked as _bytes_acked
+from pytest_nwb_benchmarks.nwb._tcp_info import bytes_transmitted as _bytes_transmitted
 
 _HOST = "127.0.0.1"
 _COUNTER_NAMES = ("requests", "head_requests", "get_requests", "range_requests", "bytes_sent", "redirects")
@@ -211,7 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
             if status == HTTPStatus.PARTIAL_CONTENT:
                 self.send_header("Content-Range", f"bytes {start}-{start + length - 1}/{size}")
             header_bytes = sum(len(line) for line in getattr(self, "_headers_buffer", [])) + 2
-            acked_before = _bytes_acked(self.connection)
+            left_before = _bytes_transmitted(self.connection)
             self.end_headers()
             if head or length == 0:
                 return
@@ -219,12 +219,12 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 sent = self._sendfile(stream, start, length)
             finally:
-                if sent < length and acked_before is not None:
+                if sent < length and left_before is not None:
                     # The client hung up part way (remfile's size probe does): what sendfile queued
-                    # includes socket buffers that never crossed; the peer's acknowledgements say what did.
-                    acked_after = _bytes_acked(self.connection)
-                    if acked_after is not None:
-                        sent = max(0, min(sent, acked_after - acked_before - header_bytes))
+                    # includes a send buffer that never crossed; TCP_INFO says what left the socket.
+                    left_after = _bytes_transmitted(self.connection)
+                    if left_after is not None:
+                        sent = max(0, min(sent, left_after - left_before - header_bytes))
                 self.server.counters.add(relative_path, bytes_sent=sent)
 
     def _sendfile(self, stream: IO[bytes], start: int, length: int) -> int:

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from pytest_nwb_benchmarks.nwb._tcp_info import bytes_acked as _bytes_acked
+from pytest_nwb_benchmarks.nwb._tcp_info import bytes_transmitted as _bytes_transmitted
 
 CONTROL_PREFIX = "/__counting_proxy__/"
 _CHUNK = 256 * 1024
@@ -269,7 +269,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 response.read()
             chunks = iter(lambda: response.read(_CHUNK), b"") if body_expected else iter(())
         header_bytes = sum(len(line) for line in getattr(self, "_headers_buffer", [])) + 2
-        acked_before = _bytes_acked(self.connection)
+        left_before = _bytes_transmitted(self.connection)
         self.end_headers()
         received = delivered = 0
         complete = True
@@ -285,11 +285,11 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.server.counters.add(path, bytes_downloaded=received, bytes_delivered=delivered)
         else:
             # The client hung up mid-body (remfile's size probe does). What it downloaded is what reached
-            # it: the body bytes its kernel acknowledged. What was still queued here never left, and what
-            # the target pushed into this proxy's buffers would not have been sent without the proxy.
-            acked = _bytes_acked(self.connection)
-            if acked is not None and acked_before is not None:
-                downloaded = max(0, min(delivered, acked - acked_before - header_bytes))
+            # it: the body bytes that left this socket for it. What was still queued here never left, and
+            # what the target pushed into this proxy's buffers would not have been sent without the proxy.
+            left = _bytes_transmitted(self.connection)
+            if left is not None and left_before is not None:
+                downloaded = max(0, min(delivered, left - left_before - header_bytes))
             else:
                 downloaded = delivered
             self.server.counters.add(path, bytes_downloaded=downloaded, bytes_delivered=downloaded, aborted_responses=1)
