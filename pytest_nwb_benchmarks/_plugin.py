@@ -97,6 +97,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="how measuring processes start (default: fork where available)",
     )
+    group.addoption(
+        "--nwb-round-order",
+        choices=("interleaved", "consecutive"),
+        default=None,
+        help="'interleaved' (default, asv's order): every combination's leading rounds run in passes over the "
+        "selection first, so that a change of load shows as a spread between rounds; 'consecutive': back to back",
+    )
+    parser.addini("nwb_round_order", "interleaved (default) or consecutive: see --nwb-round-order", default="")
     parser.addini("nwb_results_dir", "folder for the benchmark result files", default="results")
 
 
@@ -126,6 +134,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     bench = bench_session(session.config)
     if bench is not None:
         bench.select([item.case for item in session.items if isinstance(item, BenchmarkItem)])
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, Any, Any]:
+    bench = bench_session(session.config)
+    if bench is not None and not session.config.option.collectonly:
+        bench.run_leading_rounds([item.case for item in session.items if isinstance(item, BenchmarkItem)])
+    return (yield)
 
 
 def _is_pytest_file(config: pytest.Config, path: Path) -> bool:

@@ -111,8 +111,14 @@ class Runner(Protocol):
     def start(self, cases: Sequence[Case]) -> None:
         """Learn every selected case before the first one runs."""
 
+    def leading_passes(self, cases: Sequence[Case]) -> list[list[Case]]:
+        """Passes over the selection that run leading rounds before the items run (empty: none)."""
+
+    def lead(self, case: Case) -> None:
+        """Run one leading round of ``case`` now, kept until its item runs."""
+
     def run(self, case: Case) -> Outcome:
-        """Measure one case."""
+        """Measure one case (the rounds :meth:`lead` has not run)."""
 
     def close(self) -> None:
         """Release what the runner holds (temporary folders, a running asv)."""

@@ -110,6 +110,13 @@ class AsvRunner:
         """Remember the selected cases, which the first :meth:`run` hands to asv together."""
         self._selected = list(cases)
 
+    def leading_passes(self, cases: Sequence[Case]) -> list[list[Case]]:
+        """None: asv orders the rounds itself (each round over every benchmark in turn)."""
+        return []
+
+    def lead(self, case: Case) -> None:
+        """Nothing to do: see :meth:`leading_passes`."""
+
     def run(self, case: Case) -> Outcome:
         """Answer ``case`` from asv's results (the first call runs asv for every selected case).
 

@@ -1,4 +1,10 @@
-"""The native runner: each round of each benchmark case in a measuring process of its own."""
+"""The native runner: each round of each benchmark case in a measuring process of its own.
+
+Rounds are interleaved by default, as ``asv run`` orders them: every case's leading rounds run in passes
+over the whole selection before the items run, and each item then runs its last round and pools them.
+A change of load during the run then shows up as a spread between a case's rounds (which a comparison
+weighs) instead of moving all of them alike.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +32,27 @@ DEBUG_OVERRIDES: dict[str, Any] = {"number": 1, "repeat": 1, "warmup_time": 0.0,
 class _CacheState:
     folder: str
     error: RoundResult | None
+
+
+ROUND_ORDERS = ("interleaved", "consecutive")
+
+
+@dataclass
+class _Progress:
+    """A case's rounds so far: what the next round needs, and what the earlier ones gave."""
+
+    precision: PrecisionSettings | None
+    own_budget: float | None
+    work_dir: str | None
+    has_cache: bool
+    method: str
+    outcome: Outcome = field(default_factory=lambda: Outcome("passed"))
+    overrides: dict[str, Any] = field(default_factory=dict)
+    samples: list[float] = field(default_factory=list)
+    round_samples: list[int] = field(default_factory=list)  # how many samples each round gave
+    spent: float = 0.0
+    stop_reason: str | None = None
+    final: Outcome | None = None  # set when a round ended the case early (failed, skipped, a dict of samples)
 
 
 def _import_root(benchmark: Benchmark) -> str | None:
@@ -59,6 +86,9 @@ class NativeRunner:
         Seconds for the whole run. Each time benchmark's combination then samples for at most its
         own ``time_budget`` and at most an equal share of what is left of the run's budget among the
         combinations still to run (never fewer than its minimum samples). None or 0: no limit.
+    round_order : {"interleaved", "consecutive"}
+        ``interleaved`` (default, asv's order): :meth:`lead` runs a case's leading rounds in passes over
+        the selection before the items run. ``consecutive``: a case's rounds run back to back.
     """
 
     name = "native"
@@ -71,9 +101,13 @@ class NativeRunner:
         precision_overrides: dict[str, Any] | None = None,
         precision_defaults: dict[str, Any] | None = None,
         suite_budget: float | None = None,
+        round_order: str = "interleaved",
     ) -> None:
         if setup_semantics not in SETUP_SEMANTICS:
             raise ValueError(f"setup semantics must be one of {sorted(SETUP_SEMANTICS)}, not {setup_semantics!r}")
+        if round_order not in ROUND_ORDERS:
+            raise ValueError(f"round order must be one of {list(ROUND_ORDERS)}, not {round_order!r}")
+        self.round_order = round_order
         self.setup_semantics = setup_semantics
         self.launch_method = launch_method or default_launch_method()
         self.debug = debug
@@ -81,6 +115,7 @@ class NativeRunner:
         self.precision_defaults = {k: v for k, v in (precision_defaults or {}).items() if v is not None}
         self.suite_budget = suite_budget or None
         self._caches: dict[str, _CacheState] = {}
+        self._progress: dict[str, _Progress | Outcome] = {}  # by node id: leading rounds already run
         self._cases: list[Case] = []
         self._started = time.monotonic()
         self._pending = 0
@@ -111,6 +146,7 @@ class NativeRunner:
             "debug": self.debug,
             "precision": {"overrides": self.precision_overrides, "defaults": self.precision_defaults},
             "suite_budget": self.suite_budget,
+            "round_order": self.round_order,
         }
 
     def precision_for(self, benchmark: Benchmark) -> PrecisionSettings | None:
@@ -197,33 +233,61 @@ class NativeRunner:
             import_root=_import_root(benchmark),
         )
 
+    def leading_passes(self, cases: Sequence[Case]) -> list[list[Case]]:
+        """The passes of leading rounds that :meth:`lead` should run before the items, in asv's order.
+
+        With ``R`` the most rounds any case has, pass ``p`` (from 0 to ``R - 2``) holds the cases of more
+        than ``R - 1 - p`` rounds, so each case runs all but its last round in the passes, the last
+        passes holding every case of two rounds or more. Empty for consecutive rounds and in debug mode.
+        """
+        if self.round_order != "interleaved" or self.debug:
+            return []
+        most = max((case.benchmark.rounds for case in cases), default=1)
+        return [[case for case in cases if case.benchmark.rounds > most - 1 - index] for index in range(most - 1)]
+
+    def lead(self, case: Case) -> None:
+        """Run the next leading round of ``case`` now; its item later runs the rest and pools them."""
+        progress = self._progress.get(case.node_id)
+        if progress is None:
+            progress = self._progress[case.node_id] = self._begin(case, self.budget_share())
+        if isinstance(progress, _Progress) and progress.final is None:
+            self._step(case, progress)
+
     def run(self, case: Case) -> Outcome:
-        """Run every round of ``case`` and pool its samples.
+        """Run every round of ``case`` not yet run by :meth:`lead`, and pool its samples.
 
         Passed with the pooled samples, skipped with asv's reason, or failed with the traceback.
         """
-        share = self.budget_share()
         try:
-            return self._run(case, share)
+            progress = self._progress.pop(case.node_id, None)
+            if progress is None:
+                if self.debug:
+                    return self._run_in_process(case, *self._work_dir(case))
+                progress = self._begin(case, self.budget_share())
+            if isinstance(progress, Outcome):
+                return progress
+            while progress.final is None and progress.outcome.rounds < case.benchmark.rounds:
+                self._step(case, progress)
+            return self._finish(case, progress)
         finally:
             self._pending = max(0, self._pending - 1)
 
-    def _run(self, case: Case, share: float | None) -> Outcome:
+    def _work_dir(self, case: Case) -> tuple[str | None, bool]:
+        """The setup_cache folder the case's rounds run in, and whether it has one."""
+        if case.benchmark.setup_cache_key is None:
+            return None, False
+        return self._cache_for(case).folder, True
+
+    def _begin(self, case: Case, share: float | None) -> _Progress | Outcome:
+        """The state before a case's first round, or its outcome when it cannot run at all."""
         benchmark = case.benchmark
-        work_dir = None
-        has_cache = benchmark.setup_cache_key is not None
-        if has_cache:
+        if benchmark.setup_cache_key is not None:
             state = self._cache_for(case)
             if state.error is not None:
                 return Outcome(
-                    "failed",
-                    message=f"setup_cache failed: {state.error.message}",
-                    details=state.error.details,
+                    "failed", message=f"setup_cache failed: {state.error.message}", details=state.error.details
                 )
-            work_dir = state.folder
-        if self.debug:
-            return self._run_in_process(case, work_dir, has_cache)
-
+        work_dir, has_cache = self._work_dir(case)
         try:
             precision = self.precision_for(benchmark)
         except ValueError as error:
@@ -232,46 +296,60 @@ class NativeRunner:
         if precision is not None and precision.enabled and share is not None and share < precision.time_budget:
             own_budget = precision.time_budget
             precision = replace(precision, time_budget=share)
-        overrides: dict[str, Any] = {}
-        samples: list[float] = []
-        round_samples: list[int] = []  # how many samples each round (measuring process) gave
-        outcome = Outcome("passed")
-        spent = 0.0
-        stop_reason = None
         # peakmem reads the whole process's peak: measure it in a fresh interpreter, as asv does
         method = "spawn" if benchmark.benchmark_type.needs_fresh_interpreter else self.launch_method
-        for done in range(benchmark.rounds):
-            if precision is not None and precision.enabled and len(samples) >= precision.max_samples:
-                break  # the sample limit holds across rounds
-            request = self._request(case, "measure", work_dir, has_cache, overrides)
-            if precision is not None:
-                request.precision = precision.for_round(spent, benchmark.rounds - done, len(samples), done)
-                request.prior_samples = list(samples)
-            response = launch(request, benchmark.timeout, method)
-            result = response.result
-            outcome.rounds += 1
-            outcome.duration += response.duration
-            spent += result.sampling_seconds
-            stop_reason = result.stop_reason or stop_reason
-            outcome.notes.extend(note for note in result.notes if note not in outcome.notes)
-            if result.status != "passed":
-                return Outcome(
-                    result.status, None, None, result.message, result.details, outcome.rounds, outcome.duration
-                )
-            if isinstance(result.samples, dict):
-                outcome.samples = result.samples
-                return outcome
-            samples.extend(result.samples or [])
-            round_samples.append(len(result.samples or []))
-            outcome.number = result.number
-            if result.number is not None:
-                # later rounds reuse the number the first one calibrated, as asv does
-                overrides["number"] = result.number
-        outcome.samples = samples
-        if benchmark.benchmark_type.timed and samples:
-            outcome.precision = precision_record(samples, precision, stop_reason, spent, round_samples)
-            if own_budget is not None:
-                outcome.precision["own_time_budget"] = own_budget  # the run's budget cut this one's
+        return _Progress(precision, own_budget, work_dir, has_cache, method)
+
+    def _step(self, case: Case, progress: _Progress) -> None:
+        """Run one more round of ``case`` in a measuring process and add what it gave to ``progress``."""
+        benchmark, precision, outcome = case.benchmark, progress.precision, progress.outcome
+        done = outcome.rounds
+        if precision is not None and precision.enabled and len(progress.samples) >= precision.max_samples:
+            progress.final = outcome  # the sample limit holds across rounds
+            return
+        request = self._request(case, "measure", progress.work_dir, progress.has_cache, progress.overrides)
+        if precision is not None:
+            request.precision = precision.for_round(
+                progress.spent, benchmark.rounds - done, len(progress.samples), done
+            )
+            request.prior_samples = list(progress.samples)
+        response = launch(request, benchmark.timeout, progress.method)
+        result = response.result
+        outcome.rounds += 1
+        outcome.duration += response.duration
+        progress.spent += result.sampling_seconds
+        progress.stop_reason = result.stop_reason or progress.stop_reason
+        outcome.notes.extend(note for note in result.notes if note not in outcome.notes)
+        if result.status != "passed":
+            progress.final = Outcome(
+                result.status, None, None, result.message, result.details, outcome.rounds, outcome.duration
+            )
+            return
+        if isinstance(result.samples, dict):
+            outcome.samples = result.samples
+            progress.final = outcome
+            return
+        progress.samples.extend(result.samples or [])
+        progress.round_samples.append(len(result.samples or []))
+        outcome.number = result.number
+        if result.number is not None:
+            # later rounds reuse the number the first one calibrated, as asv does
+            progress.overrides["number"] = result.number
+
+    def _finish(self, case: Case, progress: _Progress) -> Outcome:
+        """The case's outcome over all its rounds, with its precision record."""
+        if progress.final is not None and progress.final is not progress.outcome:
+            return progress.final  # a round failed or was skipped
+        outcome = progress.outcome
+        if isinstance(outcome.samples, dict):
+            return outcome
+        outcome.samples = progress.samples
+        if case.benchmark.benchmark_type.timed and progress.samples:
+            outcome.precision = precision_record(
+                progress.samples, progress.precision, progress.stop_reason, progress.spent, progress.round_samples
+            )
+            if progress.own_budget is not None:
+                outcome.precision["own_time_budget"] = progress.own_budget  # the run's budget cut this one's
         return outcome
 
     def _run_in_process(self, case: Case, work_dir: str | None, has_cache: bool) -> Outcome:

@@ -8,6 +8,7 @@ instead of importing the main plugin. Benchmark items reach it as their
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,8 @@ class BenchSettings:
         ``--nwb-launch-method``.
     commit_hash : str or None
         ``--nwb-commit-hash``.
+    round_order : {"interleaved", "consecutive"}
+        ``--nwb-round-order`` (ini ``nwb_round_order``).
     results_dir : pathlib.Path
         See :func:`results_dir`.
     """
@@ -61,6 +64,7 @@ class BenchSettings:
     launch_method: str | None
     commit_hash: str | None
     results_dir: Path
+    round_order: str = "interleaved"
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> BenchSettings:
@@ -72,7 +76,17 @@ class BenchSettings:
             launch_method=setting(config, "nwb_launch_method"),
             commit_hash=setting(config, "nwb_commit_hash"),
             results_dir=results_dir(config),
+            round_order=_round_order(config),
         )
+
+
+def _round_order(config: pytest.Config) -> str:
+    from pytest_nwb_benchmarks.run._native_runner import ROUND_ORDERS
+
+    order = str(setting(config, "nwb_round_order", ini="nwb_round_order", default="interleaved")).strip()
+    if order not in ROUND_ORDERS:
+        raise pytest.UsageError(f"nwb_round_order must be one of {', '.join(ROUND_ORDERS)}, not {order!r}")
+    return order
 
 
 def _make_runner(config: pytest.Config, settings: BenchSettings) -> Runner:
@@ -94,6 +108,7 @@ def _make_runner(config: pytest.Config, settings: BenchSettings) -> Runner:
         setup_semantics=settings.setup_semantics,
         launch_method=settings.launch_method,
         debug=settings.debug,
+        round_order=settings.round_order,
         **precision_runner_options(config),
     )
 
@@ -157,6 +172,32 @@ class BenchSession:
     def select(self, cases: Sequence[Case]) -> None:
         """Tell the runner which cases the run selected, before the first one runs."""
         self.runner.start(cases)
+
+    def run_leading_rounds(self, cases: Sequence[Case]) -> None:
+        """Run the leading rounds of ``cases`` in passes over all of them, before the items run.
+
+        A case's last round runs when its item does, which pools every round. Progress is shown about
+        once a minute; an interrupt here keeps no combination, since none has finished.
+        """
+        passes = self.runner.leading_passes(cases)
+        if not passes:
+            return
+        show = _terminal_writer(self.config)
+        show(
+            f"nwb benchmarks: interleaved rounds: {sum(map(len, passes))} leading rounds in {len(passes)} "
+            f"pass(es) over the selection first, then each combination's last round as its item runs"
+        )
+        for number, selection in enumerate(passes, 1):
+            started = shown = time.monotonic()
+            for index, case in enumerate(selection, 1):
+                self.runner.lead(case)
+                if time.monotonic() - shown >= 60:
+                    shown = time.monotonic()
+                    show(f"nwb benchmarks: leading pass {number}: {index} of {len(selection)} rounds run")
+            show(
+                f"nwb benchmarks: leading pass {number} of {len(passes)}: {len(selection)} rounds "
+                f"in {time.monotonic() - started:.0f} s"
+            )
 
     def run_case(self, case: Case) -> Outcome:
         """Measure ``case`` with the runner and record its outcome for the result file and the summary."""
