@@ -136,14 +136,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         bench.select([item.case for item in session.items if isinstance(item, BenchmarkItem)])
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtestloop(session: pytest.Session) -> Generator[None, Any, Any]:
-    bench = bench_session(session.config)
-    if bench is not None and not session.config.option.collectonly:
-        bench.run_leading_rounds([item.case for item in session.items if isinstance(item, BenchmarkItem)])
-    return (yield)
-
-
 def _is_pytest_file(config: pytest.Config, path: Path) -> bool:
     if path.name in ("conftest.py", "__init__.py", "setup.py", "noxfile.py"):
         return True

@@ -188,7 +188,9 @@ def test_a_failing_leading_round_fails_its_item_and_runs_no_more_rounds(pytester
     pytester.path.joinpath("asv_suite", "bench_broken.py").write_text(textwrap.dedent(source))
     result = _run(pytester, "results", "-rf")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*bench_broken.Broken.time_x: RuntimeError: broken on purpose*", "FAILED *Broken*time_x*"])
+    result.stdout.fnmatch_lines(
+        ["*bench_broken.Broken.time_x: RuntimeError: broken on purpose*", "FAILED *Broken*time_x*"]
+    )
     assert _rounds_in_order(log) == ["Broken"]  # one process tried; the later passes skipped it
     assert len(_result(pytester, "results")["results"]["bench_broken.Fine.time_y"]["()"]) == 4
 
@@ -264,3 +266,42 @@ def test_a_load_that_leaves_mid_run(pytester: pytest.Pytester, order: str, verdi
         assert max(medians) > 1.6 * min(medians), row  # the load moved one round, not both
     else:
         assert min(medians) > 1.6 * max(row["baseline_round_medians"]), row
+
+
+def test_leading_rounds_run_inside_the_sessions_fixtures(pytester: pytest.Pytester) -> None:
+    """The NWB suite starts its streaming server in a session fixture; leading rounds must see it."""
+    pytester.makeconftest(
+        """
+        import os
+        import pytest
+
+        @pytest.fixture(scope="session", autouse=True)
+        def service():
+            os.environ["ROUND_ORDER_SERVICE"] = "up"
+            yield
+            del os.environ["ROUND_ORDER_SERVICE"]
+        """
+    )
+    pytester.mkpydir("asv_suite")
+    source = """
+    import os
+
+    class NeedsService:
+        rounds = 3
+        repeat = 2
+        warmup_time = 0.0
+
+        def setup(self):
+            assert os.environ.get("ROUND_ORDER_SERVICE") == "up", "the session fixture is not up"
+
+        def time_x(self):
+            pass
+    """
+    pytester.path.joinpath("asv_suite", "bench_service.py").write_text(textwrap.dedent(source))
+    result = _run(pytester, "results")
+    result.assert_outcomes(passed=1)
+    assert _result(pytester, "results")["precision"]["bench_service.NeedsService.time_x"]["()"]["round_samples"] == [
+        2,
+        2,
+        2,
+    ]

@@ -153,6 +153,8 @@ class BenchSession:
         self.xdist_off = xdist_off
         self.recorder = RunRecorder()
         self.written = WrittenFiles()
+        self._selected: list[Case] = []
+        self._led = False
 
     @classmethod
     def install(cls, config: pytest.Config, xdist_off: XdistSwitchedOff | None = None) -> BenchSession:
@@ -171,13 +173,16 @@ class BenchSession:
 
     def select(self, cases: Sequence[Case]) -> None:
         """Tell the runner which cases the run selected, before the first one runs."""
+        self._selected = list(cases)
         self.runner.start(cases)
 
     def run_leading_rounds(self, cases: Sequence[Case]) -> None:
-        """Run the leading rounds of ``cases`` in passes over all of them, before the items run.
+        """Run the leading rounds of ``cases`` in passes over all of them.
 
-        A case's last round runs when its item does, which pools every round. Progress is shown about
-        once a minute; an interrupt here keeps no combination, since none has finished.
+        :meth:`run_case` calls this when the first item runs, so that the session's fixtures (the NWB
+        suite's streaming server) are up. A case's last round runs when its item does, which pools every
+        round. Progress is shown about once a minute; an interrupt here keeps no combination, since none
+        has finished.
         """
         passes = self.runner.leading_passes(cases)
         if not passes:
@@ -200,7 +205,13 @@ class BenchSession:
             )
 
     def run_case(self, case: Case) -> Outcome:
-        """Measure ``case`` with the runner and record its outcome for the result file and the summary."""
+        """Measure ``case`` with the runner and record its outcome for the result file and the summary.
+
+        The first call runs the selection's leading rounds first (see :meth:`run_leading_rounds`).
+        """
+        if not self._led:
+            self._led = True
+            self.run_leading_rounds(self._selected or [case])
         outcome = self.runner.run(case)
         self.recorder.record(case, outcome)
         return outcome
