@@ -305,3 +305,39 @@ def test_leading_rounds_run_inside_the_sessions_fixtures(pytester: pytest.Pytest
         2,
         2,
     ]
+
+
+# -- comparing runs measured in different orders -------------------------------------------------------------
+
+
+def _run_file(stamp: str, runner: dict | None) -> object:
+    from pytest_nwb_benchmarks.results._result_files import ResultFile
+
+    extra = {} if runner is None else {"runner": runner}
+    return ResultFile(2, stamp, "c" * 40, "e" * 40, "a" * 40, {"m.time_x": {"()": [1.0, 1.1, 0.9]}}, extra)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "contender", "noted"),
+    [
+        ({"name": "native", "round_order": "interleaved"}, {"name": "native", "round_order": "interleaved"}, None),
+        ({"name": "native"}, {"name": "native", "round_order": "interleaved"}, "round order consecutive"),
+        ({"name": "native", "round_order": "consecutive"}, {"name": "native"}, None),  # older files: back to back
+        ({"name": "native", "setup_semantics": "sample"}, {"name": "native"}, "setup semantics sample"),
+        ({"name": "asv"}, {"name": "native", "round_order": "interleaved"}, "runner asv"),
+        (None, {"name": "native", "round_order": "interleaved"}, None),  # reduced from asv: nothing to say
+    ],
+)
+def test_a_comparison_notes_runs_measured_differently(
+    baseline: dict | None, contender: dict, noted: str | None
+) -> None:
+    from pytest_nwb_benchmarks import compare_result_files
+
+    comparison = compare_result_files(
+        _run_file("2026-01-01-00-00-00", baseline), _run_file("2026-01-02-00-00-00", contender)
+    )
+    method_notes = [note for note in comparison.notes if note.startswith("the runs were measured differently")]
+    if noted is None:
+        assert method_notes == []
+    else:
+        assert len(method_notes) == 1 and f"{noted} (baseline)" in method_notes[0], comparison.notes

@@ -117,6 +117,32 @@ def _describe(run: ResultFile) -> dict[str, Any]:
     }
 
 
+def _runner_method(run: ResultFile) -> dict[str, str] | None:
+    """How a run's samples were taken, as far as it moves numbers: runner, setup cadence, round order."""
+    runner = run.extra.get("runner")
+    if not isinstance(runner, dict) or not isinstance(runner.get("name"), str):
+        return None  # a file without the runner section (reduced from asv, older files)
+    method = {"runner": runner["name"]}
+    if runner["name"] == "native":
+        method["setup semantics"] = str(runner.get("setup_semantics", "call"))
+        # native files written before rounds were interleaved ran them back to back
+        method["round order"] = str(runner.get("round_order", "consecutive"))
+    return method
+
+
+def _method_notes(baseline: ResultFile, contender: ResultFile) -> list[str]:
+    """A note for each way in which the two runs took their samples differently."""
+    first, second = _runner_method(baseline), _runner_method(contender)
+    if first is None or second is None:
+        return []
+    return [
+        f"the runs were measured differently: {what} {first[what]} (baseline) and {second[what]} (contender); "
+        "a difference may come from the method rather than the code"
+        for what in first
+        if what in second and first[what] != second[what]
+    ]
+
+
 def compare_result_files(
     baseline: ResultFile,
     contender: ResultFile,
@@ -155,6 +181,7 @@ def compare_result_files(
                     "timings of different set-ups are not comparable; pass --allow-other-machine to compare anyway"
                 )
             notes.append(f"different {what}s: {first[:12]} (baseline) and {second[:12]} (contender)")
+    notes.extend(_method_notes(baseline, contender))
     rows = []
     sides = (baseline, contender)
     for benchmark in sorted(set(baseline.results) & set(contender.results)):
