@@ -52,7 +52,9 @@ class _Progress:
     round_samples: list[int] = field(default_factory=list)  # how many samples each round gave
     spent: float = 0.0
     stop_reason: str | None = None
-    final: Outcome | None = None  # set when a round ended the case early (failed, skipped, a dict of samples)
+    # Set when no more rounds should run: the failed or skipped round's outcome, or ``outcome`` itself when
+    # the case is complete early (a dict of samples, or the sample limit reached across rounds).
+    final: Outcome | None = None
 
 
 def _import_root(benchmark: Benchmark) -> str | None:
